@@ -1,0 +1,61 @@
+"""Checkpoints: a self-describing generator file (weights, model config, vocabulary) and a resumable
+training state, both plain tensors and containers that load with torch.load(weights_only=True)."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+import torch
+
+from t2v.atomic import write_with
+from t2v.config import ModelConfig
+from t2v.errors import T2VError
+from t2v.models import build_generator
+
+FORMAT = "t2v-generator-1"
+
+
+def save(obj: dict, path: str | Path) -> None:
+    write_with(path, lambda p: torch.save(obj, p))
+
+
+def load(path: str | Path, what: str, hint: str) -> dict:
+    """Load with weights_only=True: a file that holds pickled code is refused, a damaged one named."""
+    path = Path(path)
+    if not path.exists():
+        raise T2VError(f"{what} {str(path)!r} not found: {hint}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0]
+        raise T2VError(f"{what} {str(path)!r} was refused: it holds objects other than tensors ({first})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise T2VError(f"{what} {str(path)!r} is truncated or corrupt ({first}): {hint}") from None
+    if not isinstance(obj, dict):
+        raise T2VError(f"{what} {str(path)!r} is not a t2v checkpoint: {hint}")
+    return obj
+
+
+def generator_payload(generator: torch.nn.Module, model: ModelConfig, vocab: list[str], frames: int, size: int) -> dict:
+    return {
+        "format": FORMAT,
+        "model": {**vars(model)},
+        "frames": frames,
+        "size": size,
+        "vocab": list(vocab),
+        "state_dict": {k: v.detach().cpu() for k, v in generator.state_dict().items()},
+    }
+
+
+def load_generator(path: str | Path) -> tuple[torch.nn.Module, list[str], dict]:
+    """Return the generator in eval mode, its vocabulary, and the raw payload."""
+    payload = load(path, "generator checkpoint", "run `dvc repro train-gan` (or `dvc pull`) first")
+    if payload.get("format") != FORMAT:
+        raise T2VError(f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}")
+    model = ModelConfig(**payload["model"])
+    generator = build_generator(model, len(payload["vocab"]), payload["frames"], payload["size"])
+    generator.load_state_dict(payload["state_dict"])
+    return generator.eval(), payload["vocab"], payload
+

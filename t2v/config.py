@@ -1,0 +1,214 @@
+"""The typed configuration: params.yaml becomes one Config, validated once against the dataclasses below."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from t2v.errors import T2VError
+from t2v.prompts import MOTIONS, SHAPES, TUTORIAL_PROMPTS
+
+
+def _rule(doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> dict:
+    return {"doc": doc, "lo": lo, "hi": hi, **kw}
+
+
+def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
+    """A config field with its allowed range; lists get a fresh copy per instance."""
+    meta = _rule(doc, lo, hi, **kw)
+    if isinstance(default, list):
+        return field(default_factory=lambda: [list(x) if isinstance(x, list) else x for x in default], metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class DataConfig:
+    n_clips: int = knob(6000, "clips in the training set", lo=1)
+    frames: int = knob(12, "frames per clip", lo=6, hi=64)
+    size: int = knob(32, "frame height and width in pixels", lo=16, hi=256)
+    shape_size: list[float] = knob([0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True)
+    speed: list[float] = knob([0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True)
+    orbit_radius: list[float] = knob([0.22, 0.28], "orbit radius around the frame centre, frame fractions", lo=0.05, hi=0.3, pair=True)
+    orbit_sweep: list[float] = knob([150.0, 210.0], "total orbit sweep over the clip, degrees", lo=90.0, hi=330.0, pair=True)
+    scale_ratio: list[float] = knob([0.45, 0.55], "end/start size ratio when shrinking (inverse when expanding)", lo=0.2, hi=0.6, pair=True)
+    bounce_speed: list[float] = knob([0.05, 0.07], "bouncing speed, frame fractions per frame", lo=0.01, hi=0.15, pair=True)
+    zigzag_amplitude: list[float] = knob([0.08, 0.11], "zigzag swing across the axis, frame fractions", lo=0.03, hi=0.15, pair=True)
+    zigzag_half_period: list[float] = knob([2.0, 3.0], "frames between zigzag reversals", lo=1.0, hi=8.0, pair=True)
+    position_jitter: float = knob(0.05, "random offset of the path centre, frame fractions", lo=0.0, hi=0.2)
+    heldout: list[list[str]] = knob(
+        [["circle", "moving up-right"], ["square", "rotating counter-clockwise"],
+         ["triangle", "expanding"], ["square", "zigzagging horizontally"]],
+        "(shape, motion) pairs never rendered into training", pairs_of=(SHAPES, MOTIONS), min_len=1,
+    )
+
+
+@dataclass
+class ModelConfig:
+    arch: Literal["layered", "seed"] = knob("layered", "layered: sprite + recurrent motion video GAN; seed: the tutorial's per-frame DCGAN")
+    text_dim: int = knob(64, "word embedding width", lo=4, hi=1024)
+    noise_dim: int = knob(16, "noise width", lo=1, hi=512)
+    g_channels: int = knob(64, "generator base channels", lo=4, hi=1024)
+    d_channels: int = knob(32, "discriminator base channels", lo=4, hi=1024)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = knob(30, "passes over the dataset", lo=1)
+    batch_size: int = knob(64, "clips per step", lo=1)
+    lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
+    betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
+    loss: Literal["hinge", "bce"] = knob("hinge", "adversarial loss")
+    mismatch_weight: float = knob(0.5, "weight of real clips with mismatched text as negatives", lo=0.0, hi=1.0)
+    aux_weight: float = knob(1.0, "weight of the discriminator's attribute heads (shape, colour, motion)", lo=0.0, hi=100.0)
+    ema: float = knob(0.999, "EMA decay of generator weights used for sampling; 0 disables", lo=0.0, hi=0.99999)
+    amp: Literal["bf16", "off"] = knob("bf16", "mixed precision on CUDA (ignored on CPU)")
+    log_every: int = knob(10, "steps between rows of the training log", lo=1)
+
+
+@dataclass
+class SampleConfig:
+    prompts: list[str] = knob(
+        [*TUTORIAL_PROMPTS, "circle moving up-right", "square rotating counter-clockwise", "triangle expanding",
+         "square zigzagging horizontally", "red square moving up-right", "green triangle rotating clockwise",
+         "yellow circle bouncing horizontally", "blue square shrinking"],
+        "prompts to write videos for", min_len=1, prompts=True,
+    )
+    grid: int = knob(4, "clips per video grid", lo=1, hi=64)
+    fps: int = knob(8, "frames per second of MP4 and GIF", lo=1, hi=60)
+    eval_clips: int = knob(20, "clips generated per prompt for the metrics", lo=1, hi=1000)
+
+
+@dataclass
+class Config:
+    seed: int = knob(0, "global seed", lo=0, hi=2**31 - 1)
+    device: str = knob("auto", "auto, cpu, cuda, cuda:N or mps", device=True)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+
+
+def _fail(key: str, value: Any, allowed: str) -> T2VError:
+    return T2VError(f"params: {key} = {value!r} is invalid: {allowed}")
+
+
+def _check_number(key: str, value: Any, kind: type, meta: dict) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        raise _fail(key, value, f"expected {'a number' if kind is float else 'an integer'}")
+    lo, hi, lo_open = meta.get("lo"), meta.get("hi"), meta.get("lo_open", False)
+    if lo is not None and (value <= lo if lo_open else value < lo) or hi is not None and value > hi:
+        bounds = f"{'>' if lo_open else '>='} {lo}" if hi is None else f"in {'(' if lo_open else '['}{lo}, {hi}]"
+        raise _fail(key, value, f"must be {bounds}")
+    return kind(value)
+
+
+def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise _fail(key, value, f"allowed: {', '.join(choices)}")
+        return value
+    if hint in (int, float):
+        return _check_number(key, value, hint, meta)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _fail(key, value, "expected a string")
+        if meta.get("device"):
+            from t2v.devices import check_device_name
+
+            check_device_name(value, key)
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise _fail(key, value, "expected a list")
+        (item,) = typing.get_args(hint)
+        if meta.get("pair"):
+            if len(value) != 2:
+                raise _fail(key, value, "expected a [low, high] pair")
+            out = [_check_number(key, v, float, meta) for v in value]
+            if meta.get("sorted_pair", True) and out[0] > out[1]:
+                raise _fail(key, value, "low must not exceed high")
+            return out
+        if len(value) < meta.get("min_len", 0):
+            raise _fail(key, value, f"needs at least {meta['min_len']} item(s)")
+        if meta.get("pairs_of"):
+            return [_check_pair(key, v, meta["pairs_of"]) for v in value]
+        if meta.get("prompts"):
+            from t2v.prompts import parse_prompt
+
+            for v in value:
+                if not isinstance(v, str):
+                    raise _fail(key, v, "expected a prompt string")
+                try:
+                    parse_prompt(v)
+                except T2VError as err:
+                    raise T2VError(f"params: {key}: {err}") from None
+            return list(value)
+        return [_check_value(key, v, item, meta) for v in value]
+    raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug in the schema, not user input
+
+
+def _check_pair(key: str, value: Any, allowed: tuple[tuple[str, ...], ...]) -> list[str]:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise _fail(key, value, "expected a [shape, motion] pair")
+    for v, options in zip(value, allowed):
+        if v not in options:
+            raise _fail(key, value, f"{v!r} is not one of: {', '.join(options)}")
+    return list(value)
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise _fail(prefix.rstrip(".") or "params", raw, "expected a mapping of keys to values")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in raw if k not in fields]
+    if unknown:
+        from t2v.prompts import suggest
+
+        names = ", ".join(suggest(f"{prefix}{k}", [f"{prefix}{n}" for n in fields]) for k in unknown)
+        raise T2VError(f"params: unknown key {names}; allowed keys: {', '.join(prefix + n for n in fields)}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in raw.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _check_value(f"{prefix}{name}", value, hint, dict(fields[name].metadata))
+    return cls(**kwargs)
+
+
+def config_from_dict(raw: Any) -> Config:
+    """Validate a params mapping (missing keys take defaults) and return the typed Config."""
+    config = _build(Config, {} if raw is None else raw, "")
+    _check_cross_fields(config)
+    return config
+
+
+def _check_cross_fields(config: Config) -> None:
+    size = config.data.size
+    if size % 16:
+        raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
+    if config.data.frames % 2:
+        raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
+
+
+def load_config(path: str | Path = "params.yaml") -> Config:
+    path = Path(path)
+    if not path.exists():
+        raise T2VError(f"params file {str(path)!r} not found: run from the repository root or pass --params")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise T2VError(f"params file {str(path)!r} is not valid YAML: {str(err).splitlines()[0]}") from None
+    return config_from_dict(raw)
+
+
+def config_to_dict(config: Any) -> dict:
+    return dataclasses.asdict(config)

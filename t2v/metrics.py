@@ -1,0 +1,184 @@
+"""Judge clips against their prompts from pixels alone: does the shape move as asked (motion), is it one solid
+blob of the right kind and colour (clean), and does it stay coherent frame to frame (temporal)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from t2v.dataset import COLOUR_NAMES, PALETTE
+from t2v.prompts import DIRECTIONS, SHAPES, Scene
+from t2v.tracks import Track, measure
+
+# Thresholds are fractions of the frame width unless named otherwise; ground truth clears each with margin.
+MIN_SPEED = 0.012  # translation, per frame
+MAX_ANGLE_DEG = 22.5  # translation: half the angle between neighbouring compass directions
+MAX_WOBBLE = 0.03  # translation: RMS distance from a straight constant-velocity path
+MAX_SIZE_DRIFT = 0.25  # translation and orbit: relative size change allowed
+MIN_ORBIT_RADIUS = 0.1
+MIN_SWEEP_DEG = 90.0
+MIN_SCALE_CHANGE = 0.3  # shrinking / expanding: at least this relative change end to end
+SCALE_STEP_SLACK = 0.02  # per-frame size change against the trend tolerated (pixel noise)
+MAX_SCALE_DRIFT = 0.06  # shrinking / expanding: centre stays within this of its mean
+MIN_LEG = 0.08  # bouncing: travel before and after the reversal
+EDGE_REACH = 0.12  # bouncing: at the reversal the blob is within this of the frame edge
+MAX_CROSS = 0.08  # bouncing: range across the axis
+MIN_ADVANCE = 0.12  # zigzagging: end-to-end travel along the axis
+SWING = 0.05  # zigzagging: hysteresis for counting reversals across the axis
+MIN_REVERSALS = 2
+MAX_JUMP = 0.15  # temporal: largest centre step between frames
+MAX_SIZE_JUMP = 1.35  # temporal: largest size ratio between frames
+FILL_TRIANGLE_CIRCLE, FILL_CIRCLE_SQUARE = 0.68, 0.9
+MAX_COLOUR_DISTANCE = 80.0
+MIN_SOLID = 0.95
+
+
+@dataclass
+class Verdict:
+    motion: bool
+    clean: bool
+    temporal: bool
+    shape: str | None
+    colour: str | None
+
+
+def classify_shape(track: Track) -> str | None:
+    ok = track.visible & ~track.touches_edge
+    if not ok.any():
+        return None
+    areas = np.where(ok, track.area, -1)
+    largest = np.argsort(areas)[::-1][: max(1, ok.sum() // 2)]  # small blobs are too pixelated to tell apart
+    fill = float(np.median(track.fill[largest]))
+    return "triangle" if fill < FILL_TRIANGLE_CIRCLE else "circle" if fill < FILL_CIRCLE_SQUARE else "square"
+
+
+def classify_colour(track: Track) -> str | None:
+    rgb = track.rgb[track.visible]
+    if not len(rgb):
+        return None
+    distances = np.linalg.norm(PALETTE[None].astype(float) - np.median(rgb, axis=0)[None, None], axis=-1)[0]
+    best = int(np.argmin(distances))
+    return COLOUR_NAMES[best] if distances[best] <= MAX_COLOUR_DISTANCE else None
+
+
+def _reversals(values: np.ndarray, swing: float) -> int:
+    """Direction changes of a 1-D path, each retreating at least `swing` from the extreme before it."""
+    count, direction, extreme = 0, 0.0, values[0]
+    for v in values[1:]:
+        if direction == 0:
+            if abs(v - extreme) >= swing:
+                direction, extreme = np.sign(v - extreme), v
+        elif (v - extreme) * direction > 0:
+            extreme = v
+        elif (extreme - v) * direction >= swing:
+            count, direction, extreme = count + 1, -direction, v
+    return count
+
+
+def judge_motion(track: Track, scene: Scene) -> bool:
+    s = float(track.size)
+    kind, _, arg = scene.motion.partition(" ")
+    frames = np.flatnonzero(track.visible & (~track.touches_edge if kind == "moving" else True))
+    if len(frames) < max(3, len(track.visible) // 2):
+        return False
+    xy, size = track.centre[frames], track.half_size(scene.shape)[frames]
+    if kind == "moving":
+        dx, dy = DIRECTIONS[arg]
+        fit = np.polyfit(frames, xy, 1)  # (2, 2): velocity then intercept, per axis
+        velocity = fit[0]
+        speed = np.hypot(*velocity)
+        wobble = np.sqrt(np.mean(np.sum((np.outer(frames, velocity) + fit[1] - xy) ** 2, axis=1)))
+        cosine = (velocity @ np.array([dx, dy])) / (speed * np.hypot(dx, dy) + 1e-9)
+        return bool(speed >= MIN_SPEED * s and cosine >= np.cos(np.deg2rad(MAX_ANGLE_DEG))
+                    and wobble <= MAX_WOBBLE * s and _steady(size))
+    if kind == "rotating":
+        rel = xy - s / 2
+        radius = np.hypot(rel[:, 0], rel[:, 1])
+        turn = np.diff(np.unwrap(np.arctan2(rel[:, 1], rel[:, 0])))
+        sense = 1.0 if arg == "clockwise" else -1.0  # y down: a growing angle is clockwise on screen
+        sweep = np.rad2deg(sense * turn.sum())
+        return bool(radius.min() >= MIN_ORBIT_RADIUS * s and sweep >= MIN_SWEEP_DEG
+                    and (sense * turn > 0).all() and _steady(size))
+    if kind in ("shrinking", "expanding"):
+        trend = 1.0 if kind == "expanding" else -1.0
+        ratio = size[-1] / size[0]
+        monotone = (trend * np.diff(size) >= -SCALE_STEP_SLACK * s).all()
+        change = ratio - 1 if kind == "expanding" else 1 - ratio
+        drift = np.abs(xy - xy.mean(axis=0)).max()
+        return bool(monotone and change >= MIN_SCALE_CHANGE and drift <= MAX_SCALE_DRIFT * s)
+    axis = 1 if arg == "vertically" else 0
+    along, across = xy[:, axis], xy[:, 1 - axis]
+    if kind == "bouncing":
+        for k in (int(np.argmax(along)), int(np.argmin(along))):
+            legs = np.array([along[k] - along[0], along[k] - along[-1]])
+            gap = min(along[k] - size[k], s - along[k] - size[k])  # blob to the nearer edge at the turn
+            if (np.abs(legs).min() >= MIN_LEG * s and legs[0] * legs[1] > 0 and gap <= EDGE_REACH * s
+                    and np.ptp(across) <= MAX_CROSS * s):
+                return True
+        return False
+    if kind == "zigzagging":
+        advance = abs(along[-1] - along[0])
+        return bool(advance >= MIN_ADVANCE * s and _reversals(along, SWING * s) == 0
+                    and _reversals(across, SWING * s) >= MIN_REVERSALS)
+    raise ValueError(f"no judgement for motion {scene.motion!r}")
+
+
+def _steady(size: np.ndarray) -> bool:
+    return bool(size.max() <= (1 + MAX_SIZE_DRIFT) * size.min())
+
+
+def judge_temporal(track: Track, scene: Scene) -> bool:
+    s = float(track.size)
+    seen = np.flatnonzero(track.visible)
+    if not len(seen):
+        return False
+    # A blob may leave the frame for good, never vanish and come back.
+    gaps = np.diff(seen) > 1
+    if gaps.any():
+        return False
+    xy = track.centre[seen]
+    jumps = np.hypot(*np.diff(xy, axis=0).T) if len(seen) > 1 else np.zeros(0)
+    area = track.area[seen]
+    ratio = np.maximum(area[1:] / area[:-1], area[:-1] / area[1:]) if len(seen) > 1 else np.zeros(0)
+    edge = track.touches_edge[seen]
+    inner = ~(edge[1:] | edge[:-1])  # a blob entering or leaving the frame changes size legitimately
+    return bool((jumps <= MAX_JUMP * s).all() and (ratio[inner] <= MAX_SIZE_JUMP ** 2).all()
+                and (scene.motion.startswith("moving") or len(seen) == len(track.visible)))
+
+
+def judge(clip: np.ndarray, scene: Scene) -> Verdict:
+    """clip: uint8 (T, H, W, 3)."""
+    track = measure(clip)
+    shape, colour = classify_shape(track), classify_colour(track)
+    seen = track.visible
+    one_solid_blob = seen.any() and bool((track.blobs[seen] == 1).all()
+                                         and (track.solid[seen] >= MIN_SOLID).all()
+                                         and (track.speck_pixels <= 2).all())
+    clean = one_solid_blob and shape == scene.shape and colour == (scene.colour or "blue")
+    return Verdict(judge_motion(track, scene), clean, judge_temporal(track, scene), shape, colour)
+
+
+def summarise(verdicts: list[Verdict]) -> dict:
+    n = max(1, len(verdicts))
+    return {
+        "motion_acc": round(sum(v.motion for v in verdicts) / n, 4),
+        "clean_shape_rate": round(sum(v.clean for v in verdicts) / n, 4),
+        "temporal_consistency": round(sum(v.temporal for v in verdicts) / n, 4),
+        "n_clips": len(verdicts),
+    }
+
+
+def score(results: list[tuple[Scene, str, Verdict]]) -> dict:
+    """Aggregate (scene, split, verdict) rows: overall, per split, per motion, per shape and per prompt."""
+    groups: dict[str, dict[str, list[Verdict]]] = defaultdict(lambda: defaultdict(list))
+    for scene, split, verdict in results:
+        groups["split"][split].append(verdict)
+        groups["motion"][scene.motion].append(verdict)
+        groups["shape"][scene.shape].append(verdict)
+        groups["prompt"][scene.prompt()].append(verdict)
+    report = {"overall": summarise([v for _, _, v in results])}
+    for name, members in groups.items():
+        report[f"per_{name}"] = {k: summarise(v) for k, v in sorted(members.items())}
+    return report

@@ -1,0 +1,232 @@
+"""The networks: a text encoder, the layered video generator, the video discriminator, and the tutorial's
+per-frame DCGAN (`seed`) kept as a baseline. Clips are (B, 3, T, H, W) in [-1, 1] on a white (+1) background."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from t2v.config import ModelConfig
+from t2v.prompts import COLOURS, MOTIONS, SHAPES
+
+N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
+
+
+class TextEncoder(nn.Module):
+    """Word embeddings pooled by `slots` learned attention queries: ids (B, L) -> (B, slots, dim).
+    Separate slots let the generator read appearance words and motion words apart, which is what lets
+    an unseen (shape, motion) pair be composed from words seen in other pairs."""
+
+    def __init__(self, vocab_size: int, dim: int, slots: int = 1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.queries = nn.Parameter(torch.randn(slots, dim) * 0.1)
+        self.scale = 1.0 / math.sqrt(dim)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        words = self.embed(ids)  # (B, L, D)
+        scores = torch.einsum("bld,sd->bsl", words, self.queries) * self.scale
+        scores = scores.masked_fill((ids == 0)[:, None, :], float("-inf"))
+        return torch.einsum("bsl,bld->bsd", scores.softmax(dim=-1), words)
+
+
+def _up_block(c_in: int, c_out: int) -> nn.Sequential:
+    # No batch norm: the sampled generator then behaves exactly as the trained one, batch of one included.
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1), nn.LeakyReLU(0.2))
+
+
+class LayeredGenerator(nn.Module):
+    """A sprite drawn once per clip from the appearance words and content noise, moved and scaled per frame
+    by a recurrent motion network (a MoCoGAN-style motion code integrated into a track) and composited on
+    white with a spatial transformer. Frames share one sprite and one track, so clips are coherent by
+    construction."""
+
+    base_extent = 0.5  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across)
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+        super().__init__()
+        self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
+        self.frame_noise = max(2, cfg.noise_dim // 4)
+        e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
+        self.text = TextEncoder(vocab_size, e, slots=2)
+        ups = int(math.log2(size // 2 // 4))  # the sprite is half the frame
+        self.sprite_seed = nn.Sequential(nn.Linear(e + z, c * 16), nn.LeakyReLU(0.2))
+        blocks, ch = [], c
+        for _ in range(ups):
+            blocks.append(_up_block(ch, max(ch // 2, 16)))
+            ch = max(ch // 2, 16)
+        self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 4, 3, padding=1))
+        hidden = 2 * e
+        self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 3))
+        self.rnn = nn.GRUCell(e + self.frame_noise, hidden)
+        self.step = nn.Linear(hidden, 3)
+        nn.init.normal_(self.step.weight, std=0.01)
+        nn.init.zeros_(self.step.bias)
+
+    @property
+    def noise_size(self) -> int:
+        return 2 * self.noise_dim + self.frames * self.frame_noise
+
+    def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        b, t, s = ids.shape[0], self.frames, self.size
+        z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
+        appearance, motion = self.text(ids).unbind(dim=1)
+
+        seed = self.sprite_seed(torch.cat([appearance, z_content], dim=1)).view(b, -1, 4, 4)
+        sprite = self.sprite(seed)  # (B, 4, s/2, s/2): RGB logits and alpha logit
+        sprite = torch.cat([torch.tanh(sprite[:, :3]), torch.sigmoid(sprite[:, 3:])], dim=1)
+
+        init = self.motion_init(torch.cat([motion, z_motion], dim=1))
+        hidden, pose = init[:, :-3], init[:, -3:]
+        poses = [pose]
+        z_frames = z_frames.view(b, t, self.frame_noise)
+        for step in range(1, t):
+            hidden = self.rnn(torch.cat([motion, z_frames[:, step]], dim=1), hidden)
+            pose = pose + 0.1 * self.step(hidden)  # integrate per-frame velocities into a smooth track
+            poses.append(pose)
+        track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
+        return self.composite(sprite, track)
+
+    def composite(self, sprite: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+        b, t, s = track.shape[0], track.shape[1], self.size
+        extent = self.base_extent * torch.exp(track[..., 2].clamp(-2.5, 1.5))
+        inv = 1.0 / extent
+        zero = torch.zeros_like(inv)
+        theta = torch.stack([torch.stack([inv, zero, -track[..., 0] * inv], -1),
+                             torch.stack([zero, inv, -track[..., 1] * inv], -1)], dim=-2)  # (B, T, 2, 3)
+        grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 4, s, s], align_corners=False)
+        frames = sprite.unsqueeze(1).expand(b, t, *sprite.shape[1:]).reshape(b * t, *sprite.shape[1:])
+        layer = F.grid_sample(frames, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        rgb, alpha = layer[:, :3], layer[:, 3:]
+        video = rgb * alpha + (1.0 - alpha)  # white background is +1
+        return video.view(b, t, 3, s, s).transpose(1, 2)
+
+
+class ClipJudge(nn.Module):
+    """One forward over the clips scores them against several texts and predicts their attributes; a single
+    forward per backward keeps DistributedDataParallel's gradient sync exact. Subclasses define embed,
+    judge and classify."""
+
+    def forward(self, clips: torch.Tensor, *texts: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        features = self.embed(clips)
+        return torch.stack([self.judge(features, ids) for ids in texts]), self.classify(features)
+
+
+def _coords(size: int) -> torch.Tensor:
+    axis = torch.linspace(-1.0, 1.0, size)
+    return torch.stack(torch.meshgrid(axis, axis, indexing="xy"))  # (2, H, W): x then y
+
+
+class VideoDiscriminator(ClipJudge):
+    """3D convolutions over the whole clip (with coordinate channels, so absolute position and the frame edges
+    are visible), flattened to features; the score is a projection onto the text, and heads predict the
+    shape, colour and motion the clip shows."""
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+        super().__init__()
+        c, e = cfg.d_channels, cfg.text_dim
+        self.register_buffer("coords", _coords(size), persistent=False)
+        layers, ch_in, ch, t, s = [], 5, c, frames, size
+        while s > 4:
+            stride_t = 2 if len(layers) == 2 else 1  # halve time once, after motion is seen at full rate
+            layers += [nn.Conv3d(ch_in, ch, (3, 4, 4), (stride_t, 2, 2), (1, 1, 1)), nn.LeakyReLU(0.2)]
+            t, s, ch_in, ch = t // stride_t, s // 2, ch, min(ch * 2, 8 * c)
+        self.conv = nn.Sequential(*layers)
+        features = 8 * c
+        self.features = nn.Sequential(nn.Flatten(), nn.Linear(ch_in * t * s * s, features), nn.LeakyReLU(0.2))
+        self.text = TextEncoder(vocab_size, e, slots=1)
+        self.project = nn.Linear(e, features)
+        self.score = nn.Linear(features, 1)
+        self.attributes = nn.Linear(features, sum(N_ATTRIBUTES))
+
+    def embed(self, clips: torch.Tensor) -> torch.Tensor:
+        b, _, t, s, _ = clips.shape
+        coords = self.coords.to(clips.dtype)[None, :, None].expand(b, 2, t, s, s)
+        return self.features(self.conv(torch.cat([clips, coords], dim=1)))
+
+    def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Score (B,) of clip features against text ids: high for a real clip that matches its text."""
+        text = self.project(self.text(ids)[:, 0])
+        return self.score(features).squeeze(1) + (text * features).sum(dim=1)
+
+    def classify(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.attributes(features).split(N_ATTRIBUTES, dim=1)
+
+
+def mean_embedding(embed: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
+    """The tutorial's text encoding: the mean of the prompt's word embeddings, (B, L) -> (B, D)."""
+    mask = (ids != 0).unsqueeze(-1).float()
+    return (embed(ids) * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
+class SeedGenerator(nn.Module):
+    """The tutorial's per-frame DCGAN: each frame from its own noise and the mean word embedding (now trained).
+    Frames are independent, so its clips do not move coherently: it is the baseline."""
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+        super().__init__()
+        self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
+        e, c = cfg.text_dim, cfg.g_channels
+        self.embed = nn.Embedding(vocab_size, e, padding_idx=0)
+        self.seed = nn.Sequential(nn.Linear(e + cfg.noise_dim, c * 2 * 16), nn.ReLU())
+        blocks, ch = [], c * 2
+        for _ in range(int(math.log2(size // 8))):
+            blocks += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1), nn.BatchNorm2d(ch // 2), nn.ReLU()]
+            ch //= 2
+        self.net = nn.Sequential(*blocks, nn.ConvTranspose2d(ch, 3, 4, 2, 1), nn.Tanh())
+
+    @property
+    def noise_size(self) -> int:
+        return self.frames * self.noise_dim
+
+    def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        b, t = ids.shape[0], self.frames
+        text = mean_embedding(self.embed, ids).unsqueeze(1).expand(b, t, -1)
+        z = torch.cat([text, noise.view(b, t, self.noise_dim)], dim=-1).reshape(b * t, -1)
+        frames = self.net(self.seed(z).view(b * t, -1, 4, 4))
+        return frames.view(b, t, 3, self.size, self.size).transpose(1, 2)
+
+
+class SeedDiscriminator(ClipJudge):
+    """Per-frame DCGAN discriminator with a text projection; a clip's score is the mean over its frames."""
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+        super().__init__()
+        c, e = cfg.d_channels, cfg.text_dim
+        layers, ch_in, ch, s = [], 3, c, size
+        while s > 4:
+            layers += [nn.Conv2d(ch_in, ch, 4, 2, 1), nn.LeakyReLU(0.2)]
+            ch_in, ch, s = ch, ch * 2, s // 2
+        self.conv = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch_in * 16, 8 * c), nn.LeakyReLU(0.2))
+        self.words = nn.Embedding(vocab_size, e, padding_idx=0)
+        self.project = nn.Linear(e, 8 * c)
+        self.score = nn.Linear(8 * c, 1)
+        self.attributes = nn.Linear(8 * c, sum(N_ATTRIBUTES))
+
+    def embed(self, clips: torch.Tensor) -> torch.Tensor:
+        """Per-frame features (B, T, F)."""
+        b, _, t, s, _ = clips.shape
+        return self.conv(clips.transpose(1, 2).reshape(b * t, 3, s, s)).view(b, t, -1)
+
+    def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        text = self.project(mean_embedding(self.words, ids))
+        per_frame = self.score(features).squeeze(-1) + (features * text[:, None]).sum(-1)
+        return per_frame.mean(dim=1)
+
+    def classify(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.attributes(features.mean(dim=1)).split(N_ATTRIBUTES, dim=1)
+
+
+GENERATORS = {"layered": LayeredGenerator, "seed": SeedGenerator}
+DISCRIMINATORS = {"layered": VideoDiscriminator, "seed": SeedDiscriminator}
+
+
+def build_generator(cfg: ModelConfig, vocab_size: int, frames: int, size: int) -> nn.Module:
+    return GENERATORS[cfg.arch](cfg, vocab_size, frames, size)
+
+
+def build_discriminator(cfg: ModelConfig, vocab_size: int, frames: int, size: int) -> nn.Module:
+    return DISCRIMINATORS[cfg.arch](cfg, vocab_size, frames, size)

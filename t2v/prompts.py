@@ -1,0 +1,130 @@
+"""The prompt language: `[colour] shape motion`, parsed into a Scene; and the phrases each motion may be written as."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from t2v.errors import T2VError
+
+SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 40, 40),
+    "green": (40, 170, 70),
+    "blue": (40, 80, 220),
+    "yellow": (235, 190, 20),
+}
+DEFAULT_COLOUR = "blue"
+
+DIRECTIONS: dict[str, tuple[int, int]] = {  # screen coordinates: x right, y down
+    "up": (0, -1),
+    "down": (0, 1),
+    "left": (-1, 0),
+    "right": (1, 0),
+    "up-right": (1, -1),
+    "up-left": (-1, -1),
+    "down-right": (1, 1),
+    "down-left": (-1, 1),
+}
+DIAGONALS = tuple(d for d, (dx, dy) in DIRECTIONS.items() if dx and dy)
+
+# Each motion's canonical phrase; `moving diagonally X` is accepted as a synonym of `moving X` for diagonals.
+MOTIONS: tuple[str, ...] = (
+    *(f"moving {d}" for d in DIRECTIONS),
+    "rotating clockwise",
+    "rotating counter-clockwise",
+    "shrinking",
+    "expanding",
+    "bouncing vertically",
+    "bouncing horizontally",
+    "zigzagging vertically",
+    "zigzagging horizontally",
+)
+
+
+def motion_phrases(motion: str) -> list[str]:
+    """Every way the prompt language may write `motion`, canonical first."""
+    direction = motion.removeprefix("moving ")
+    if direction in DIAGONALS:
+        return [motion, f"moving diagonally {direction}"]
+    return [motion]
+
+
+_PHRASE_TO_MOTION = {p: m for m in MOTIONS for p in motion_phrases(m)}
+KNOWN_WORDS: tuple[str, ...] = tuple(
+    sorted(set(SHAPES) | set(COLOURS) | {w for p in _PHRASE_TO_MOTION for w in p.split()})
+)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What a prompt asks for. colour is None when the prompt names none (the shape is then DEFAULT_COLOUR)."""
+
+    shape: str
+    motion: str
+    colour: str | None = None
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        return COLOURS[self.colour or DEFAULT_COLOUR]
+
+    def prompt(self, diagonally: bool = False) -> str:
+        phrases = motion_phrases(self.motion)
+        phrase = phrases[-1] if diagonally else phrases[0]
+        return " ".join(w for w in (self.colour, self.shape, phrase) if w)
+
+
+def tokenize(prompt: str) -> list[str]:
+    return prompt.lower().split()
+
+
+def suggest(word: str, known: tuple[str, ...] | list[str] = KNOWN_WORDS) -> str:
+    close = difflib.get_close_matches(word, known, n=3, cutoff=0.5)
+    return f"'{word}' (did you mean {' or '.join(repr(c) for c in close)}?)" if close else f"'{word}'"
+
+
+def check_known(words: list[str], known: tuple[str, ...] | list[str], what: str) -> None:
+    """Fail with one line naming every unknown word and its closest known words."""
+    unknown = [w for w in dict.fromkeys(words) if w not in known]
+    if unknown:
+        raise T2VError(f"unknown word{'s' * (len(unknown) > 1)} in {what}: {', '.join(suggest(w, known) for w in unknown)}")
+
+
+def parse_prompt(prompt: str) -> Scene:
+    """Parse `[colour] shape motion`; raise T2VError naming what is wrong."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise T2VError(f"empty prompt {prompt!r}: write '[colour] shape motion', e.g. 'red square moving up-right'")
+    words = tokenize(prompt)
+    check_known(words, KNOWN_WORDS, f"prompt {prompt!r}")
+    colour = words.pop(0) if words[0] in COLOURS else None
+    if not words or words[0] not in SHAPES:
+        raise T2VError(f"prompt {prompt!r} names no shape where one is expected: use one of {', '.join(SHAPES)}")
+    shape = words.pop(0)
+    phrase = " ".join(words)
+    if phrase not in _PHRASE_TO_MOTION:
+        allowed = "; ".join(MOTIONS)
+        what = f"motion {phrase!r} is not one" if phrase else "no motion"
+        raise T2VError(f"prompt {prompt!r} has {what}: after the shape write one of: {allowed}")
+    return Scene(shape=shape, motion=_PHRASE_TO_MOTION[phrase], colour=colour)
+
+
+TUTORIAL_PROMPTS: tuple[str, ...] = (
+    "circle moving down",
+    "circle moving left",
+    "circle moving right",
+    "circle moving diagonally up-right",
+    "circle moving diagonally down-left",
+    "circle moving diagonally up-left",
+    "circle moving diagonally down-right",
+    "circle rotating clockwise",
+    "circle rotating counter-clockwise",
+    "circle shrinking",
+    "circle expanding",
+    "circle bouncing vertically",
+    "circle bouncing horizontally",
+    "circle zigzagging vertically",
+    "circle zigzagging horizontally",
+    "circle moving up-left",
+    "circle moving down-right",
+    "circle moving down-left",
+)

@@ -1,0 +1,240 @@
+"""The training loop: text-conditioned video GAN with matching-aware negatives and attribute heads,
+resumable per epoch, with a per-step log for `dvc plots` and a one-line summary."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from t2v import checkpoint
+from t2v.atomic import write_json, write_text
+from t2v.config import Config
+from t2v.dataset import Dataset
+from t2v.errors import T2VError
+from t2v.models import build_discriminator, build_generator
+from t2v.vocab import encode
+
+LOG_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
+
+
+def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, 3, T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
+    return x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
+
+
+def adversarial_losses(kind: str) -> tuple:
+    """(loss for scores that should read real, loss for scores that should read fake, generator loss)."""
+    if kind == "hinge":
+        return (lambda s: F.relu(1 - s), lambda s: F.relu(1 + s), lambda s: -s)
+    return (lambda s: F.softplus(-s), lambda s: F.softplus(s), lambda s: F.softplus(-s))
+
+
+def fingerprint(cfg: Config, data: Dataset) -> str:
+    """Identifies what a training state was trained on: a changed param or dataset starts training afresh."""
+    prompts = hashlib.sha256("\n".join(data.prompts).encode()).hexdigest()
+    blob = json.dumps({"seed": cfg.seed, "model": asdict(cfg.model), "train": asdict(cfg.train),
+                       "data": list(data.clips.shape), "prompts": prompts}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
+    # All randomness of an epoch derives from (seed, epoch, rank): resuming at an epoch boundary needs no RNG state.
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7919 + rank)
+
+
+def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        ema_params, params = list(ema.parameters()), list(model.parameters())
+        torch._foreach_lerp_(ema_params, params, 1.0 - decay)
+
+
+class Trainer:
+    def __init__(self, cfg: Config, data: Dataset, vocab: list[str], device: torch.device):
+        self.cfg, self.data, self.vocab, self.device = cfg, data, vocab, device
+        self.rank = dist.get_rank() if dist.is_initialized() else 0
+        self.world = dist.get_world_size() if dist.is_initialized() else 1
+        frames, size = data.clips.shape[1], data.clips.shape[2]
+        torch.manual_seed(cfg.seed)
+        self.G = build_generator(cfg.model, len(vocab), frames, size).to(device)
+        self.D = build_discriminator(cfg.model, len(vocab), frames, size).to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = tuple(cfg.train.betas)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.train.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
+        self.ids = encode(data.prompts, vocab)
+        self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
+        self.epoch, self.step, self.log, self.seconds = 0, 0, [], 0.0
+        self.fingerprint = fingerprint(cfg, data)
+        self.frames, self.size = frames, size
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
+        else:
+            self.G_train, self.D_train = self.G, self.D
+
+    # ---- state -------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"fingerprint": self.fingerprint, "epoch": self.epoch, "step": self.step, "seconds": self.seconds,
+                "log": [list(r) for r in self.log], "G": self.G.state_dict(), "D": self.D.state_dict(),
+                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+
+    def try_resume(self, path: Path) -> bool:
+        if not path.exists():
+            return False
+        state = checkpoint.load(path, "training state", "delete it to start training afresh")
+        if state.get("fingerprint") != self.fingerprint:
+            return False
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.epoch, self.step, self.seconds = state["epoch"], state["step"], state["seconds"]
+        self.log = [tuple(r) for r in state["log"]]
+        return True
+
+    # ---- one epoch ---------------------------------------------------------------------------------
+    def run_epoch(self) -> dict:
+        cfg, dev = self.cfg.train, self.device
+        rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
+        n = len(self.data.prompts)
+        order = torch.randperm(n, generator=_epoch_generator(self.cfg.seed, self.epoch, 0))[self.rank :: self.world]
+        batch = max(1, cfg.batch_size // self.world)
+        steps = len(order) // batch if len(order) >= batch else 1
+        real_loss, fake_loss, gen_loss = adversarial_losses(cfg.loss)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda" and cfg.amp == "bf16")
+        bar = tqdm(range(steps), desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=self.rank != 0)
+        sums = np.zeros(4)
+        tick, clips_since = time.perf_counter(), 0
+        for i in bar:
+            idx = order[i * batch : (i + 1) * batch].sort().values  # sorted reads are kinder to a memory map
+            real = to_clips(self.data.clips[idx.numpy()], dev)
+            ids, labels = self.ids[idx].to(dev), self.labels[idx].to(dev)
+            shift = int(torch.randint(1, max(2, len(idx)), (1,), generator=rng))
+            wrong = ids.roll(shift, dims=0)
+            differs = (wrong != ids).any(dim=1).float()  # a rolled prompt may equal the original
+            noise = torch.randn(len(idx), self.G.noise_size, generator=rng).to(dev)
+
+            # (1) Update D: real+right text -> real; fake -> fake; real+wrong text -> fake; attributes of real.
+            with autocast:
+                fake = self.G_train(ids, noise)
+                scores, logits = self.D_train(torch.cat([real, fake.detach()]), torch.cat([ids, ids]),
+                                              torch.cat([wrong, ids]))
+                s_real, s_fake, s_wrong = scores[0, : len(idx)], scores[0, len(idx) :], scores[1, : len(idx)]
+                w = cfg.mismatch_weight
+                loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
+                loss_d = real_loss(s_real).mean() + (1 - w) * fake_loss(s_fake).mean() + w * loss_wrong
+                loss_d = loss_d + cfg.aux_weight * self._attribute_loss([l[: len(idx)] for l in logits], labels)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+
+            # (2) Update G: fakes should read real for their text and show the attributes it names.
+            with autocast:
+                scores, logits = self.D_train(fake, ids)
+                loss_g = gen_loss(scores[0]).mean() + cfg.aux_weight * self._attribute_loss(logits, labels)
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.opt_g.step()
+            _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
+
+            self.step += 1
+            values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
+            if not all(np.isfinite(values)):
+                raise T2VError(f"non-finite loss at epoch {self.epoch + 1} step {self.step} (loss_d={values[0]}, "
+                               f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr")
+            sums += values
+            clips_since += len(idx) * self.world
+            if self.step % cfg.log_every == 0:
+                now = time.perf_counter()
+                self.log.append((self.step, self.epoch + 1, *[round(v, 5) for v in values],
+                                 round(clips_since / max(now - tick, 1e-9), 2)))
+                tick, clips_since = now, 0
+            bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
+        self.epoch += 1
+        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / steps).round(5).tolist()))
+
+    def _attribute_loss(self, logits: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
+        return sum(F.cross_entropy(l.float(), labels[:, k]) for k, l in enumerate(logits)) / len(logits)
+
+    def n_params(self) -> dict:
+        return {"generator": sum(p.numel() for p in self.G.parameters()),
+                "discriminator": sum(p.numel() for p in self.D.parameters())}
+
+
+def write_log(rows: list[tuple], path: Path) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(LOG_FIELDS)
+    writer.writerows(rows)
+    write_text(path, buf.getvalue())
+
+
+def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, model_path: Path, state_path: Path,
+          log_path: Path, metrics_path: Path) -> dict:
+    """Train (resuming from state_path when it matches these params) and write every output; returns the metrics."""
+    trainer = Trainer(cfg, data, vocab, device)
+    main = trainer.rank == 0
+    resumed = trainer.try_resume(state_path)
+    if main and resumed:
+        print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
+    last: dict = {}
+    while trainer.epoch < cfg.train.epochs:
+        start = time.perf_counter()
+        last = trainer.run_epoch()
+        trainer.seconds += time.perf_counter() - start
+        if main:
+            checkpoint.save(trainer.state(), state_path)
+            write_log(trainer.log, log_path)
+            print(f"epoch {trainer.epoch}/{cfg.train.epochs}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items()),
+                  flush=True)
+    if not main:
+        return {}
+    sampler = trainer.G_ema if cfg.train.ema > 0 else trainer.G
+    checkpoint.save(checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path)
+    write_log(trainer.log, log_path)
+    clips = trainer.step * cfg.train.batch_size
+    metrics = {
+        "final": last or _last_logged(trainer.log),
+        "wall_time_s": round(trainer.seconds, 2),
+        "clips_per_s": round(clips / max(trainer.seconds, 1e-9), 2),
+        "steps": trainer.step,
+        "epochs": trainer.epoch,
+        "device": str(device),
+        "world_size": trainer.world,
+        "arch": cfg.model.arch,
+        "params": trainer.n_params(),
+    }
+    write_json(metrics_path, metrics)
+    print(f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
+          f"{trainer.seconds:.0f}s at {metrics['clips_per_s']:.0f} clips/s -> {model_path}")
+    return metrics
+
+
+def _last_logged(log: list[tuple]) -> dict:
+    return dict(zip(LOG_FIELDS[2:6], log[-1][2:6])) if log else {}
+
+
+def init_distributed(device_name: str) -> None:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        backend = "nccl" if device_name.startswith("cuda") or (device_name == "auto" and torch.cuda.is_available()) else "gloo"
+        dist.init_process_group(backend)
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
