@@ -53,12 +53,12 @@ class ModelConfig:
     text_dim: int = knob(64, "word embedding width", lo=4, hi=1024)
     noise_dim: int = knob(16, "noise width", lo=1, hi=512)
     g_channels: int = knob(64, "generator base channels", lo=4, hi=1024)
-    d_channels: int = knob(32, "discriminator base channels", lo=4, hi=1024)
+    d_channels: int = knob(16, "discriminator base channels", lo=4, hi=1024)
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = knob(30, "passes over the dataset", lo=1)
+    epochs: int = knob(20, "passes over the dataset", lo=1)
     batch_size: int = knob(64, "clips per step", lo=1)
     lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
     betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)

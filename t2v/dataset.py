@@ -1,7 +1,7 @@
 """The training set: balanced (shape, motion) pairs minus the held-out ones, rendered with random tracks and colours.
 
 On disk it is one directory of a few files: clips.npy (uint8 N, T, H, W, 3), meta.npz (per-clip labels and
-per-frame ground-truth centres and half-sizes), prompts.json, and heldout.json, the manifest evaluation reads.
+per-frame ground-truth centres and half-sizes) and prompts.json; the held-out manifest lies beside it.
 """
 
 from __future__ import annotations
@@ -44,9 +44,8 @@ def training_pairs(cfg: DataConfig) -> list[tuple[str, str]]:
     return [(s, m) for s in SHAPES for m in MOTIONS if (s, m) not in held]
 
 
-def eval_scenes(cfg: DataConfig) -> list[tuple[Scene, str]]:
+def eval_scenes(held: set[tuple[str, str]]) -> list[tuple[Scene, str]]:
     """Every prompt the metrics judge, with its split: each pair uncoloured and in every colour."""
-    held = heldout_pairs(cfg)
     return [
         (Scene(shape, motion, colour), "heldout" if (shape, motion) in held else "seen")
         for shape in SHAPES
@@ -103,18 +102,27 @@ def generate_dataset(cfg: DataConfig, seed: int, chunk: int = 2048) -> Dataset:
     )
 
 
-def save_dataset(data: Dataset, cfg: DataConfig, out_dir: str | Path) -> None:
+def save_dataset(data: Dataset, out_dir: str | Path) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_with(out / "clips.npy", lambda p: np.save(p, data.clips))
     labels = {f: getattr(data, f) for f in ("shape", "colour", "motion", "centres", "sizes")}
     write_with(out / "meta.npz", lambda p: np.savez(p, **labels))
     write_json(out / "prompts.json", data.prompts)
+
+
+def heldout_manifest(cfg: DataConfig) -> dict:
+    """The held-out pairs and their prompts (both phrasings), for evaluation to read."""
     held = sorted(heldout_pairs(cfg))
-    write_json(
-        out / "heldout.json",
-        {"pairs": [list(p) for p in held], "prompts": [Scene(s, m).prompt() for s, m in held]},
-    )
+    prompts = sorted({Scene(s, m).prompt(diagonally=d) for s, m in held for d in (False, True)})
+    return {"pairs": [list(p) for p in held], "prompts": prompts}
+
+
+def load_heldout(path: str | Path) -> set[tuple[str, str]]:
+    path = Path(path)
+    if not path.exists():
+        raise T2VError(f"held-out manifest {str(path)!r} missing: run `dvc repro generate-dataset` first")
+    return {(shape, motion) for shape, motion in json.loads(path.read_text())["pairs"]}
 
 
 def load_dataset(data_dir: str | Path, mmap: bool = True) -> Dataset:

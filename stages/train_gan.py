@@ -1,0 +1,22 @@
+"""Stage train-gan: train the text-conditioned video GAN (resuming an interrupted run)."""
+
+from pathlib import Path
+
+from t2v.dataset import load_dataset
+from t2v.devices import resolve_device
+from t2v.stage import run_stage
+from t2v.train import init_distributed, train
+from t2v.vocab import load_vocab
+
+
+def main(cfg, args) -> str:
+    init_distributed(cfg.device)
+    device = resolve_device(cfg.device)
+    data, vocab = load_dataset(args.dataset, mmap=False), load_vocab(args.vocab)
+    metrics = train(cfg, data, vocab, device, Path(args.model), Path(args.state), Path(args.log), Path(args.metrics))
+    return f"done on {device}, {metrics.get('clips_per_s', 0):.0f} clips/s" if metrics else "done (worker)"
+
+
+if __name__ == "__main__":
+    run_stage("train-gan", main, dataset="data/dataset", vocab="data/vocab.json", model="models/generator.pt",
+              state="models/train_state.pt", log="reports/train/steps.csv", metrics="reports/train_metrics.json")

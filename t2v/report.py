@@ -1,0 +1,140 @@
+"""The HTML report: one self-contained page (images embedded) with the run's params, metrics against the
+previous committed run, training curves, and a generated clip beside a ground-truth clip for every prompt."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from t2v.config import Config  # noqa: E402
+from t2v.dataset import render_scenes  # noqa: E402
+from t2v.prompts import parse_prompt  # noqa: E402
+from t2v.video_io import write_clips  # noqa: E402
+
+METRIC_KEYS = ("motion_acc", "clean_shape_rate", "temporal_consistency")
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def _gif_bytes(clips: np.ndarray, fps: int, tmp_dir: Path) -> bytes:
+    path = tmp_dir / "clip.gif"
+    write_clips(clips, path, fps=fps)
+    return path.read_bytes()
+
+
+def curves_png(log_csv: Path) -> bytes:
+    with log_csv.open() as f:
+        rows = list(csv.DictReader(f))
+    step = [int(r["step"]) for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
+    for key in ("loss_d", "loss_g"):
+        ax1.plot(step, [float(r[key]) for r in rows], label=key)
+    for key in ("d_real", "d_fake"):
+        ax2.plot(step, [float(r[key]) for r in rows], label=key)
+    for ax, title in ((ax1, "losses"), (ax2, "discriminator scores")):
+        ax.set_xlabel("step")
+        ax.set_title(title)
+        ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def git(*args: str) -> str | None:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def previous_metrics(path: str, current: dict) -> tuple[str, dict] | None:
+    """The newest committed version of the metrics file that differs from the current one."""
+    for commit in (git("log", "--format=%h", "-n", "30", "--", path) or "").split():
+        text = git("show", f"{commit}:{path}")
+        if text:
+            try:
+                old = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if old != current:
+                return commit, old
+    return None
+
+
+def _metric_rows(metrics: dict, previous: dict | None) -> list[tuple[str, list[str]]]:
+    rows = []
+    groups = [(f"split: {k}", v) for k, v in metrics["per_split"].items()]
+    groups += [("overall", metrics["overall"])] + [(f"motion: {k}", v) for k, v in metrics["per_motion"].items()]
+    for name, values in groups:
+        kind, _, key = name.partition(": ")
+        old = None
+        if previous:
+            old = previous.get("overall") if name == "overall" else previous.get(f"per_{kind}", {}).get(key)
+        cells = []
+        for metric in METRIC_KEYS:
+            cell = f"{values[metric]:.3f}"
+            if old and metric in old:
+                cell += f" <small>({old[metric]:.3f}, {values[metric] - old[metric]:+.3f})</small>"
+            cells.append(cell)
+        rows.append((name, cells))
+    return rows
+
+
+def render_report(cfg: Config, metrics: dict, train_metrics: dict, log_csv: Path, videos_dir: Path,
+                  videos: list[dict], heldout_pairs: set[tuple[str, str]], tmp_dir: Path, metrics_path: str) -> str:
+    commit = (git("rev-parse", "--short", "HEAD") or "unknown").strip()
+    prev = previous_metrics(metrics_path, metrics)
+    rng = np.random.default_rng(cfg.seed)
+    per_prompt = metrics.get("per_prompt", {})
+    rows_html = []
+    for row in videos:
+        scene = parse_prompt(row["prompt"])
+        truth = render_scenes([scene] * cfg.sample.grid, cfg.data, rng).clips
+        truth_uri = _data_uri(_gif_bytes(truth, cfg.sample.fps, tmp_dir), "image/gif")
+        gen_uri = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
+        judged = per_prompt.get(scene.prompt())
+        verdict = (f"motion {judged['motion_acc']:.2f} · clean {judged['clean_shape_rate']:.2f}" if judged else "not scored")
+        passed = judged and judged["motion_acc"] >= 0.5 and judged["clean_shape_rate"] >= 0.5
+        held = (scene.shape, scene.motion) in heldout_pairs
+        rows_html.append(
+            f"<tr class='{'pass' if passed else 'fail'}'><td>{html.escape(row['prompt'])}"
+            f"{' <b class=held>held-out</b>' if held else ''}<br><small>{verdict}</small></td>"
+            f"<td><img alt='generated' src='{gen_uri}'></td><td><img alt='ground truth' src='{truth_uri}'></td>"
+            f"<td>{'pass' if passed else 'fail'}</td></tr>")
+    metric_rows = "".join(
+        f"<tr class='metric' data-group='{html.escape(name)}'><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        for name, cells in _metric_rows(metrics, prev[1] if prev else None))
+    curves = _data_uri(curves_png(log_csv), "image/png")
+    key_params = {"model.arch": cfg.model.arch, "train.epochs": cfg.train.epochs, "train.batch_size": cfg.train.batch_size,
+                  "train.lr": cfg.train.lr, "train.loss": cfg.train.loss, "data.n_clips": cfg.data.n_clips,
+                  "data.size": cfg.data.size, "data.frames": cfg.data.frames, "seed": cfg.seed}
+    params_html = " · ".join(f"{k}={html.escape(str(v))}" for k, v in key_params.items())
+    compare = f"previous run: commit {prev[0]} (value, delta) in brackets" if prev else "no earlier committed run to compare"
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>t2v report {commit}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
+tr.fail td:last-child{{color:#b00}}tr.pass td:last-child{{color:#070}}.held{{color:#a60}}img{{image-rendering:pixelated}}</style>
+</head><body><h1>t2v report</h1>
+<p>commit <code>{commit}</code> · device {html.escape(str(train_metrics.get('device')))} · training {train_metrics.get('wall_time_s')} s
+({train_metrics.get('clips_per_s')} clips/s, {train_metrics.get('steps')} steps)</p><p>{params_html}</p>
+<h2>Metrics</h2><p>{compare}</p>
+<table id="metrics"><tr><th>group</th>{''.join(f'<th>{k}</th>' for k in METRIC_KEYS)}</tr>{metric_rows}</table>
+<h2>Training curves</h2><img alt="training curves" src="{curves}">
+<h2>Prompts</h2><table id="prompts"><tr><th>prompt</th><th>generated</th><th>ground truth</th><th>verdict</th></tr>
+{''.join(rows_html)}</table></body></html>
+"""
