@@ -29,7 +29,7 @@ def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = Non
 @dataclass
 class DataConfig:
     n_clips: int = knob(6000, "clips in the training set", lo=1)
-    frames: int = knob(12, "frames per clip", lo=6, hi=64)
+    frames: int = knob(12, "frames per clip", lo=8, hi=64)
     size: int = knob(32, "frame height and width in pixels", lo=16, hi=256)
     shape_size: list[float] = knob([0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True)
     speed: list[float] = knob([0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True)

@@ -1,0 +1,1 @@
+"""Thin DVC stage scripts over the t2v library; run as `python -m stages.<name>` from the repository root."""
