@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
-from PIL import Image
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
-from t2v.atomic import atomic_path
-from t2v.errors import T2VError
+from t2v.atomic import atomic_path  # noqa: E402
+from t2v.errors import T2VError  # noqa: E402
 
 FORMATS = (".gif", ".mp4", ".npy")
 
@@ -40,14 +42,21 @@ def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
     images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
 
 
+def _open_writer(path: Path, fps: int, width: int, height: int) -> cv2.VideoWriter:
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a missing H.264 encoder is expected
+    try:
+        for codec in ("avc1", "mp4v"):  # H.264 when this OpenCV build has an encoder for it
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (width, height))
+            if writer.isOpened():
+                return writer
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+    raise T2VError(f"OpenCV can write neither H.264 nor mp4v here, so {path.name} cannot be written")
+
+
 def _write_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
-    t, h, w, _ = frames.shape
-    for codec in ("avc1", "mp4v"):  # H.264 when this OpenCV build has an encoder for it
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (w, h))
-        if writer.isOpened():
-            break
-    else:
-        raise T2VError(f"OpenCV can write neither H.264 nor mp4v here, so {path.name} cannot be written")
+    writer = _open_writer(path, fps, frames.shape[2], frames.shape[1])
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # OpenCV expects BGR
     writer.release()
@@ -69,10 +78,4 @@ def write_clips(clips: np.ndarray, path: str | Path, fps: int = 8, scale: int = 
         elif suffix == ".gif":
             _write_gif(grid(clips, scale), tmp, fps)
         else:
-            # Silence OpenCV's codec probing messages; a failure is reported by _write_mp4 itself.
-            level = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-            try:
-                _write_mp4(grid(clips, scale), tmp, fps)
-            finally:
-                cv2.utils.logging.setLogLevel(level)
+            _write_mp4(grid(clips, scale), tmp, fps)
