@@ -33,6 +33,7 @@ MAX_SIZE_JUMP = 1.35  # temporal: largest size ratio between frames
 FILL_TRIANGLE_CIRCLE, FILL_CIRCLE_SQUARE = 0.68, 0.9
 MAX_COLOUR_DISTANCE = 80.0
 MIN_SOLID = 0.95
+MAX_BLOB_FRACTION = 0.5
 
 
 @dataclass
@@ -129,14 +130,18 @@ def _steady(size: np.ndarray) -> bool:
     return bool(size.max() <= (1 + MAX_SIZE_DRIFT) * size.min())
 
 
+def _shape_sized(track: Track) -> bool:
+    """Ink flooding most of the frame (noise, a smear) is not a shape."""
+    return bool((track.area[track.visible] <= MAX_BLOB_FRACTION * track.size**2).all())
+
+
 def judge_temporal(track: Track, scene: Scene) -> bool:
     s = float(track.size)
     seen = np.flatnonzero(track.visible)
     if not len(seen):
         return False
-    # A blob may leave the frame for good, never vanish and come back.
-    gaps = np.diff(seen) > 1
-    if gaps.any():
+    # A blob may leave the frame for good, never vanish and come back, and no other blob may flicker in.
+    if (np.diff(seen) > 1).any() or (track.blobs[seen] != 1).any() or not _shape_sized(track):
         return False
     xy = track.centre[seen]
     jumps = np.hypot(*np.diff(xy, axis=0).T) if len(seen) > 1 else np.zeros(0)
@@ -155,7 +160,7 @@ def judge(clip: np.ndarray, scene: Scene) -> Verdict:
     seen = track.visible
     one_solid_blob = seen.any() and bool((track.blobs[seen] == 1).all()
                                          and (track.solid[seen] >= MIN_SOLID).all()
-                                         and (track.speck_pixels <= 2).all())
+                                         and (track.speck_pixels <= 2).all() and _shape_sized(track))
     clean = one_solid_blob and shape == scene.shape and colour == (scene.colour or "blue")
     return Verdict(judge_motion(track, scene), clean, judge_temporal(track, scene), shape, colour)
 

@@ -12,6 +12,7 @@ from t2v.render import SHAPE_AREA_FACTOR
 
 INK_THRESHOLD = 0.35  # a pixel is part of a shape when it is at least this far from white (half coverage ~0.45)
 SPECK_AREA = 3  # components smaller than this are specks, not blobs
+_GROW = np.ones((3, 3), np.uint8)
 
 
 @dataclass
@@ -60,9 +61,10 @@ def measure(clip: np.ndarray) -> Track:
         main = 1 + big[np.argmax(sizes[big])]
         x, y, bw, bh, pixels = stats[main]
         blob = labels == main
-        # Ink relative to the blob's own full ink counts the anti-aliased rim as a fraction of a pixel,
-        # so the area tracks the true area smoothly whatever the colour.
-        weight = amount[f] * blob / amount[f][blob].max()
+        # Ink relative to the blob's own full ink, over the blob grown by a pixel, counts the whole
+        # anti-aliased rim as fractions of a pixel: centre and area then track the shape smoothly, any colour.
+        rim = cv2.dilate(blob.astype(np.uint8), _GROW).astype(bool)
+        weight = amount[f] * rim / amount[f][blob].max()
         total = weight.sum()
         area[f] = total
         ys, xs = np.indices((h, w))

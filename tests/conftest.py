@@ -1,0 +1,95 @@
+"""Shared fixtures: tiny configs, a tiny trained generator, and a temporary git+DVC copy of the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from t2v.config import Config, DataConfig, ModelConfig, SampleConfig, TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {
+    "data": {"n_clips": 96, "frames": 8, "size": 16},
+    "model": {"text_dim": 16, "noise_dim": 8, "g_channels": 16, "d_channels": 8},
+    "train": {"epochs": 1, "batch_size": 16, "log_every": 1},
+    "sample": {"prompts": ["circle moving up-right", "red square shrinking"], "grid": 2, "eval_clips": 1},
+}
+
+
+def tiny_config(**overrides: dict) -> Config:
+    sections = {k: {**v, **overrides.get(k, {})} for k, v in TINY.items()}
+    return Config(data=DataConfig(**sections["data"]), model=ModelConfig(**sections["model"]),
+                  train=TrainConfig(**sections["train"]), sample=SampleConfig(**sections["sample"]))
+
+
+@pytest.fixture
+def tiny() -> Config:
+    return tiny_config()
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONUNBUFFERED": "1", "DVC_NO_ANALYTICS": "1"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, **kw)
+    if check and result.returncode:
+        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def make_repo_copy(dest: Path, params_update: dict) -> Path:
+    """A fresh git repository holding this checkout's files (as in the working tree) with tiny params."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for name in files:
+        src = ROOT / name
+        if src.is_file() and not name.startswith(("data/", "models/", "reports/")) and name != "dvc.lock":
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    for section, values in params_update.items():
+        if isinstance(values, dict):
+            params[section].update(values)
+        else:
+            params[section] = values
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dest)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], dest)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], dest)
+    return dest
+
+
+def commit_all(repo: Path, message: str) -> None:
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message], repo)
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository copy on which `dvc repro` has run once with tiny params (shared by the pipeline tests)."""
+    repo = make_repo_copy(tmp_path_factory.mktemp("repo"), TINY)
+    run(["dvc", "repro", "-q"], repo)
+    commit_all(repo, "first run")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generator checkpoint trained for one epoch on tiny params."""
+    import torch
+
+    from t2v.dataset import generate_dataset
+    from t2v.train import train
+    from t2v.vocab import build_vocab
+
+    cfg = tiny_config()
+    out = tmp_path_factory.mktemp("model")
+    data = generate_dataset(cfg.data, cfg.seed)
+    train(cfg, data, build_vocab(data.prompts), torch.device("cpu"), out / "generator.pt", out / "state.pt",
+          out / "steps.csv", out / "metrics.json")
+    return out / "generator.pt"

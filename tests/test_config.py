@@ -1,0 +1,78 @@
+import dataclasses
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from t2v.config import Config, config_from_dict, config_to_dict, load_config
+from t2v.errors import T2VError
+from tests.conftest import ROOT
+
+
+def test_params_yaml_is_valid_and_matches_the_typed_defaults():
+    cfg = load_config(ROOT / "params.yaml")
+    assert cfg.train.lr == 0.0002 and cfg.train.betas == [0.5, 0.999] and cfg.device == "auto"
+    assert config_to_dict(cfg) == config_to_dict(Config()), "params.yaml and t2v/config.py defaults drifted apart"
+
+
+@pytest.mark.parametrize(
+    "raw, fragments",
+    [
+        ({"train": {"batch_size": 0}}, ["train.batch_size", "0", ">= 1"]),
+        ({"train": {"epochs": -1}}, ["train.epochs", "-1"]),
+        ({"train": {"lr": 0}}, ["train.lr", "(0"]),
+        ({"train": {"lr": "fast"}}, ["train.lr", "'fast'", "a number"]),
+        ({"train": {"epohcs": 3}}, ["train.epohcs", "did you mean 'train.epochs'"]),
+        ({"trian": {}}, ["trian", "did you mean 'train'"]),
+        ({"data": {"size": 40}}, ["data.size", "40", "multiple of 16"]),
+        ({"data": {"frames": 9}}, ["data.frames", "even"]),
+        ({"data": {"speed": [0.05, 0.01]}}, ["data.speed", "low must not exceed high"]),
+        ({"data": {"heldout": [["hexagon", "shrinking"]]}}, ["data.heldout", "'hexagon'"]),
+        ({"device": "gpu"}, ["device", "'gpu'", "cuda:N"]),
+        ({"model": {"arch": "transformer"}}, ["model.arch", "layered, seed"]),
+        ({"train": {"batch_size": True}}, ["train.batch_size", "an integer"]),
+        ({"sample": {"prompts": ["circle moving sideways"]}}, ["sample.prompts", "sideways"]),
+        ([1, 2], ["params", "mapping"]),
+    ],
+)
+def test_bad_params_fail_before_any_work_naming_key_value_and_rule(raw, fragments):
+    with pytest.raises(T2VError) as err:
+        config_from_dict(raw)
+    message = str(err.value)
+    assert all(f in message for f in fragments), message
+    assert "\n" not in message
+
+
+def test_missing_and_malformed_params_files(tmp_path):
+    with pytest.raises(T2VError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    (tmp_path / "p.yaml").write_text("train: [unclosed")
+    with pytest.raises(T2VError, match="not valid YAML"):
+        load_config(tmp_path / "p.yaml")
+
+
+_LEAVES = [(f.name, None) for f in dataclasses.fields(Config) if f.name in ("seed", "device")] + [
+    (f"{section}.{f.name}", None)
+    for section in ("data", "model", "train", "sample")
+    for f in dataclasses.fields(type(getattr(Config(), section)))
+]
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=True), st.text(max_size=8),
+                    st.lists(st.one_of(st.integers(-5, 5), st.floats(-1, 1), st.text(max_size=5)), max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([k for k, _ in _LEAVES] + ["bogus", "train.bogus"]), _VALUES, max_size=4))
+def test_random_values_give_a_config_or_a_t2v_error(assignments):
+    raw: dict = {}
+    for key, value in assignments.items():
+        section, _, leaf = key.partition(".")
+        if leaf:
+            raw.setdefault(section, {})[leaf] = value
+        else:
+            raw[section] = value
+    try:
+        cfg = config_from_dict(yaml.safe_load(yaml.safe_dump(raw)))
+    except T2VError:
+        return
+    assert isinstance(cfg, Config)

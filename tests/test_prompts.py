@@ -1,0 +1,58 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from t2v.errors import T2VError
+from t2v.prompts import COLOURS, DEFAULT_COLOUR, MOTIONS, SHAPES, TUTORIAL_PROMPTS, Scene, parse_prompt
+
+
+@pytest.mark.parametrize("prompt", TUTORIAL_PROMPTS)
+def test_every_tutorial_prompt_parses_to_a_circle_without_colour(prompt):
+    scene = parse_prompt(prompt)
+    assert scene.shape == "circle" and scene.colour is None and scene.motion in MOTIONS
+    assert scene.rgb == COLOURS[DEFAULT_COLOUR]
+
+
+def test_diagonally_is_a_synonym_and_colour_is_optional():
+    assert parse_prompt("circle moving diagonally up-right") == parse_prompt("circle moving up-right")
+    assert parse_prompt("Red  SQUARE moving up") == Scene("square", "moving up", "red")
+    assert parse_prompt("moving up".join(["yellow triangle ", ""])) == Scene("triangle", "moving up", "yellow")
+
+
+def test_every_shape_colour_and_motion_round_trips_through_its_prompt():
+    for shape in SHAPES:
+        for motion in MOTIONS:
+            for colour in (None, *COLOURS):
+                scene = Scene(shape, motion, colour)
+                assert parse_prompt(scene.prompt()) == scene
+                assert parse_prompt(scene.prompt(diagonally=True)) == scene
+
+
+@pytest.mark.parametrize(
+    "prompt, fragment",
+    [
+        ("", "empty prompt"),
+        ("   \t", "empty prompt"),
+        ("red moving up", "names no shape"),
+        ("circle", "has no motion"),
+        ("circle moving", "motion 'moving' is not one"),
+        ("circle moving diagonally up", "motion 'moving diagonally up' is not one"),
+        ("sqare moving up", "'sqare' (did you mean 'square'"),
+        ("circle rotating clockwise purple", "'purple'"),
+    ],
+)
+def test_bad_prompts_get_one_clear_line(prompt, fragment):
+    with pytest.raises(T2VError) as err:
+        parse_prompt(prompt)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(st.sampled_from(["red", "circle", "moving", "up", "left", "diagonally",
+                                                      "shrinking", "square", "x", ""])).map(" ".join)))
+def test_random_strings_parse_or_raise_t2v_error(text):
+    try:
+        scene = parse_prompt(text)
+    except T2VError:
+        return
+    assert parse_prompt(scene.prompt()) == scene
