@@ -4,6 +4,7 @@ training state, both plain tensors and containers that load with torch.load(weig
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 from pathlib import Path
 import torch
@@ -28,8 +29,11 @@ def load(path: str | Path, what: str, hint: str) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0]
-        raise T2VError(f"{what} {str(path)!r} was refused: it holds objects other than tensors ({first})") from None
+        found = re.search(r"(unsupported GLOBAL [^\s]+|Unsupported global: [^\s]+)", str(err), re.IGNORECASE)
+        if found:  # a class or function reference: loading it could run code
+            raise T2VError(f"{what} {str(path)!r} was refused: it holds pickled code ({found.group(1)}), "
+                           "not only tensors; never load it with weights_only=False") from None
+        raise T2VError(f"{what} {str(path)!r} is truncated or corrupt (not a readable checkpoint): {hint}") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise T2VError(f"{what} {str(path)!r} is truncated or corrupt ({first}): {hint}") from None

@@ -61,7 +61,7 @@ class LayeredGenerator(nn.Module):
         self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 4, 3, padding=1))
         hidden = 2 * e
         self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 3))
-        self.rnn = nn.GRUCell(e + self.frame_noise, hidden)
+        self.rnn = nn.GRUCell(e + self.frame_noise + 3, hidden)
         self.step = nn.Linear(hidden, 3)
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
@@ -84,7 +84,9 @@ class LayeredGenerator(nn.Module):
         poses = [pose]
         z_frames = z_frames.view(b, t, self.frame_noise)
         for step in range(1, t):
-            hidden = self.rnn(torch.cat([motion, z_frames[:, step]], dim=1), hidden)
+            # The motion network sees where the sprite is: an orbit's velocity is then a simple function of the
+            # offset from the centre, and a bounce of the distance to the edge.
+            hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose], dim=1), hidden)
             pose = pose + 0.1 * self.step(hidden)  # integrate per-frame velocities into a smooth track
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale

@@ -1,0 +1,178 @@
+"""The benchmark: rendering against the tutorial's way (PIL + one PNG per frame) in the same run, training and
+sampling throughput, and optionally the default `dvc repro` stage by stage with wall time and peak RSS."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+from PIL import Image, ImageDraw
+
+from t2v.atomic import write_json
+from t2v.config import Config, DataConfig, load_config
+from t2v.dataset import COLOUR_NAMES, PALETTE, generate_dataset, save_dataset
+from t2v.prompts import SHAPES
+
+STAGES = ("generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report")
+
+
+def tutorial_writer(data_dir: Path, shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray,
+                    sizes: np.ndarray, size: int) -> int:
+    """The tutorial's method: draw each frame with PIL and save it as its own PNG; returns files written."""
+    files = 0
+    for i in range(len(shapes)):
+        clip_dir = data_dir / f"clip_{i:05d}"
+        clip_dir.mkdir(parents=True)
+        (clip_dir / "prompt.txt").write_text(SHAPES[shapes[i]])
+        files += 1
+        colour = tuple(int(v) for v in PALETTE[colours[i]])
+        for t in range(centres.shape[1]):
+            image = Image.new("RGB", (size, size), "white")
+            draw = ImageDraw.Draw(image)
+            (x, y), r = centres[i, t], sizes[i, t]
+            box = [x - r, y - r, x + r, y + r]
+            if SHAPES[shapes[i]] == "circle":
+                draw.ellipse(box, fill=colour)
+            elif SHAPES[shapes[i]] == "square":
+                draw.rectangle(box, fill=colour)
+            else:
+                draw.polygon([(x, y - r), (x - r, y + r), (x + r, y + r)], fill=colour)
+            image.save(clip_dir / f"frame_{t:02d}.png")
+            files += 1
+    return files
+
+
+def bench_render(n_clips: int, frames: int = 10, size: int = 64) -> dict:
+    cfg = DataConfig(n_clips=n_clips, frames=frames, size=size)
+    generate_dataset(DataConfig(n_clips=256, frames=frames, size=size), seed=1)  # warm up memory and caches
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        data = generate_dataset(cfg, seed=0)
+        save_dataset(data, Path(tmp) / "ours")
+        ours = time.perf_counter() - start
+        our_files = len(list((Path(tmp) / "ours").iterdir()))
+        start = time.perf_counter()
+        files = tutorial_writer(Path(tmp) / "tutorial", data.shape, data.colour, data.centres, data.sizes, size)
+        theirs = time.perf_counter() - start
+    return {"clips": n_clips, "frames": frames, "size": size, "t2v_s": round(ours, 3), "t2v_files": our_files,
+            "t2v_clips_per_s": round(n_clips / ours, 1), "tutorial_s": round(theirs, 3), "tutorial_files": files,
+            "tutorial_clips_per_s": round(n_clips / theirs, 1), "speedup": round(theirs / ours, 2)}
+
+
+def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dict:
+    from t2v.train import Trainer
+    from t2v.vocab import build_vocab
+
+    run_cfg = Config(**{**cfg.__dict__})
+    run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
+    data = generate_dataset(DataConfig(**{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2)}), cfg.seed)
+    trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
+    trainer.run_epoch()  # first epoch includes warm-up; time a second one
+    start = time.perf_counter()
+    trainer.run_epoch()
+    seconds = time.perf_counter() - start
+    clips = trainer.step // 2 * cfg.train.batch_size
+    result = {"arch": arch, "clips_per_s": round(clips / seconds, 1), "device": str(device),
+              "params": trainer.n_params()}
+    if device.type == "cuda":
+        result["achieved_tflops_estimate"] = round(_flops_per_clip(trainer, data) * clips / seconds / 1e12, 2)
+    return result
+
+
+def _flops_per_clip(trainer, data) -> float:
+    """Forward FLOPs of G and D per clip, times 3 for a backward, times the passes of one step (G once, D
+    twice on real and fake, D again for the generator step): a rough estimate."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    ids = trainer.ids[:2].to(trainer.device)
+    with FlopCounterMode(display=False) as counter:
+        fake = trainer.G(ids, torch.randn(2, trainer.G.noise_size, device=trainer.device))
+        trainer.D(fake, ids)
+    return counter.get_total_flops() / 2 * 3 * 2
+
+
+def bench_sample(model_path: Path, n: int, device: torch.device) -> dict | None:
+    from t2v.checkpoint import load_generator
+    from t2v.sample import generate
+
+    if not model_path.exists():
+        return None
+    generator, vocab, _ = load_generator(model_path)
+    generate(generator, vocab, "circle moving up-right", 64, seed=0, device=device)
+    start = time.perf_counter()
+    generate(generator, vocab, "circle moving up-right", n, seed=0, device=device)
+    seconds = time.perf_counter() - start
+    return {"clips": n, "clips_per_s": round(n / seconds, 1), "device": str(device)}
+
+
+def bench_repro(params: Path) -> dict:
+    """Each stage of the default pipeline in a scratch copy: wall time and peak RSS (polled at 20 Hz)."""
+    root = Path(__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True,
+                           text=True, check=True).stdout.split()
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in files:
+            if (root / name).is_file() and not name.startswith(("data/", "models/", "reports/")):
+                (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root / name, Path(tmp) / name)
+        shutil.copy2(params, Path(tmp) / "params.yaml")
+        total = time.perf_counter()
+        for stage in STAGES:
+            module = "stages." + stage.replace("-", "_")
+            start, peak = time.perf_counter(), 0
+            proc = psutil.Popen([sys.executable, "-m", module], cwd=tmp, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+            while proc.poll() is None:
+                try:
+                    peak = max(peak, sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]))
+                except psutil.Error:
+                    pass
+                time.sleep(0.05)
+            if proc.returncode:
+                raise RuntimeError(f"stage {stage} failed in the benchmark copy ({proc.returncode})")
+            result[stage] = {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(peak / 2**20)}
+        result["total_s"] = round(time.perf_counter() - total, 1)
+    return result
+
+
+def run_benchmark(out: str | Path, repro: bool = False, params: str | Path = "params.yaml",
+                  render_clips: int = 10_000) -> dict:
+    cfg = load_config(params)
+    from t2v.devices import resolve_device
+
+    device = resolve_device(cfg.device)
+    report = {"machine": {"cpu_count": psutil.cpu_count(), "platform": platform.platform(),
+                          "torch": torch.__version__, "device": str(device)}}
+    print("rendering: t2v vs the tutorial's PIL + PNG writer ...", flush=True)
+    report["render"] = bench_render(render_clips)
+    print("training throughput ...", flush=True)
+    report["train"] = [bench_train(cfg, arch, steps=10, device=device) for arch in ("layered", "seed")]
+    report["sample"] = bench_sample(Path("models/generator.pt"), 1024, device)
+    if repro:
+        print("default pipeline, stage by stage (long) ...", flush=True)
+        report["repro"] = bench_repro(Path(params))
+    write_json(out, report)
+    r = report["render"]
+    print(f"render   {r['t2v_clips_per_s']:>9} clips/s ({r['t2v_files']} files) vs tutorial "
+          f"{r['tutorial_clips_per_s']} clips/s ({r['tutorial_files']} files): {r['speedup']}x")
+    for t in report["train"]:
+        print(f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}")
+    if report["sample"]:
+        print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")
+    if repro:
+        for stage in STAGES:
+            s = report["repro"][stage]
+            print(f"{stage:17s} {s['seconds']:>7} s  peak RSS {s['peak_rss_mb']} MB")
+        print(f"dvc repro total   {report['repro']['total_s']} s")
+    print(f"benchmark written to {out}")
+    return report

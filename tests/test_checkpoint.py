@@ -1,0 +1,45 @@
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from t2v.checkpoint import load_generator
+from t2v.errors import T2VError
+from t2v.sample import generate
+
+
+def test_generator_checkpoint_round_trips_and_is_self_describing(tiny_model):
+    payload = torch.load(tiny_model, weights_only=True)
+    assert {"format", "model", "frames", "size", "vocab", "state_dict"} <= set(payload)
+    G, vocab, _ = load_generator(tiny_model)
+    a = generate(G, vocab, "circle moving up-right", 3, seed=5)
+    G2, vocab2, _ = load_generator(tiny_model)
+    assert vocab2 == vocab
+    assert (generate(G2, vocab2, "circle moving up-right", 3, seed=5) == a).all()
+
+
+def test_truncated_and_garbage_checkpoints_give_a_clear_error(tiny_model, tmp_path):
+    data = tiny_model.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    (tmp_path / "junk.pt").write_bytes(os.urandom(2000))
+    for name in ("cut.pt", "junk.pt"):
+        with pytest.raises(T2VError, match="truncated or corrupt"):
+            load_generator(tmp_path / name)
+    with pytest.raises(T2VError, match="dvc repro train-gan"):
+        load_generator(tmp_path / "missing.pt")
+
+
+def test_checkpoint_holding_pickled_code_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    script = (
+        "import os, torch\n"
+        "class Evil:\n"
+        f"    def __reduce__(self): return (os.system, ('touch {marker}',))\n"
+        f"torch.save({{'format': 't2v-generator-1', 'x': Evil()}}, r'{tmp_path / 'evil.pt'}')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    with pytest.raises(T2VError, match="refused"):
+        load_generator(tmp_path / "evil.pt")
+    assert not marker.exists(), "the pickled code must never run"

@@ -1,0 +1,101 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from t2v import train as train_module
+from t2v.checkpoint import load_generator
+from t2v.dataset import generate_dataset
+from t2v.errors import T2VError
+from t2v.sample import generate
+from t2v.tracks import measure
+from t2v.train import train
+from t2v.vocab import build_vocab
+from tests.conftest import tiny_config
+
+
+def _train(cfg, out, data=None):
+    data = data or generate_dataset(cfg.data, cfg.seed)
+    return train(cfg, data, build_vocab(data.prompts), torch.device("cpu"), out / "g.pt", out / "state.pt",
+                 out / "steps.csv", out / "m.json")
+
+
+def _weights(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_outputs_log_and_metrics(tmp_path, tiny):
+    metrics = _train(tiny, tmp_path)
+    rows = list(csv.DictReader((tmp_path / "steps.csv").open()))
+    assert rows and set(rows[0]) == set(train_module.LOG_FIELDS)
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved == metrics and saved["device"] == "cpu" and saved["params"]["generator"] > 0
+    assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(saved["final"]) and saved["clips_per_s"] > 0
+
+
+def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
+    cfg = tiny_config(train={"epochs": 2})
+    data = generate_dataset(cfg.data, cfg.seed)
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    _train(cfg, straight, data)
+
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    real_run_epoch = train_module.Trainer.run_epoch
+    calls = {"n": 0}
+
+    def interrupted(self):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second epoch
+        return real_run_epoch(self)
+
+    train_module.Trainer.run_epoch = interrupted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _train(cfg, resumed, data)
+    finally:
+        train_module.Trainer.run_epoch = real_run_epoch
+    assert torch.load(resumed / "state.pt", weights_only=True)["epoch"] == 1
+    _train(cfg, resumed, data)
+    a, b = _weights(straight / "g.pt"), _weights(resumed / "g.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_changed_params_start_fresh(tmp_path, tiny, capsys):
+    data = generate_dataset(tiny.data, tiny.seed)
+    _train(tiny, tmp_path, data)
+    _train(tiny, tmp_path, data)
+    assert "resuming" in capsys.readouterr().out
+    _train(tiny_config(train={"lr": 0.001}), tmp_path, data)
+    assert "resuming" not in capsys.readouterr().out
+
+
+def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    cfg = tiny_config(train={"epochs": 2})
+    data = generate_dataset(cfg.data, cfg.seed)
+    _train(tiny_config(), tmp_path, data)  # a good one-epoch model and state
+    good = (tmp_path / "g.pt").read_bytes()
+    real = train_module.Trainer._attribute_loss
+    monkeypatch.setattr(train_module.Trainer, "_attribute_loss", lambda self, l, y: real(self, l, y) * float("nan"))
+    with pytest.raises(T2VError, match="non-finite loss"):
+        _train(cfg, tmp_path, data)
+    assert (tmp_path / "g.pt").read_bytes() == good
+
+
+def test_a_trained_model_follows_left_and_right(tmp_path):
+    """A short real training run: clips of 'moving left' go left and 'moving right' go right."""
+    cfg = tiny_config(data={"n_clips": 1536}, train={"epochs": 4, "batch_size": 32},
+                      model={"text_dim": 32, "g_channels": 32, "d_channels": 8})
+    _train(cfg, tmp_path)
+    G, vocab, _ = load_generator(tmp_path / "g.pt")
+    correct = []
+    for direction, sign in (("left", -1), ("right", 1)):
+        for clip in generate(G, vocab, f"red square moving {direction}", 16, seed=1):
+            x = measure(clip).centre[:, 0]
+            x = x[~np.isnan(x)]
+            correct.append(len(x) > 1 and np.sign(x[-1] - x[0]) == sign)
+    assert np.mean(correct) >= 0.8, f"only {np.mean(correct):.2f} of clips move as their prompt says"
