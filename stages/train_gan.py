@@ -13,10 +13,10 @@ def main(cfg, args) -> str:
     init_distributed(cfg.device)
     device = resolve_device(cfg.device)
     data, vocab = load_dataset(args.dataset, mmap=False), load_vocab(args.vocab)
-    metrics = train(cfg, data, vocab, device, Path(args.model), Path(args.state), Path(args.log), Path(args.metrics))
+    metrics = train(cfg, data, vocab, device, Path(args.model), Path(args.state), Path(args.steps), Path(args.metrics))
     return f"done on {device}, {metrics.get('clips_per_s', 0):.0f} clips/s" if metrics else "done (worker)"
 
 
 if __name__ == "__main__":
     run_stage("train-gan", main, dataset="data/dataset", vocab="data/vocab.json", model="models/generator.pt",
-              state="models/train_state.pt", log="reports/train/steps.csv", metrics="reports/train_metrics.json")
+              state="models/train_state.pt", steps="reports/train/steps.csv", metrics="reports/train_metrics.json")

@@ -1,19 +1,23 @@
 import csv
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from t2v import train as train_module
 from t2v.checkpoint import load_generator
-from t2v.dataset import generate_dataset
+from t2v.config import config_to_dict
+from t2v.dataset import generate_dataset, save_dataset
 from t2v.errors import T2VError
 from t2v.sample import generate
 from t2v.tracks import measure
 from t2v.train import train
-from t2v.vocab import build_vocab
-from tests.conftest import tiny_config
+from t2v.vocab import build_vocab, save_vocab
+from tests.conftest import ROOT, run, tiny_config
 
 
 def _train(cfg, out, data=None):
@@ -86,16 +90,40 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkp
     assert (tmp_path / "g.pt").read_bytes() == good
 
 
-def test_a_trained_model_follows_left_and_right(tmp_path):
-    """A short real training run: clips of 'moving left' go left and 'moving right' go right."""
-    cfg = tiny_config(data={"n_clips": 1536}, train={"epochs": 4, "batch_size": 32},
-                      model={"text_dim": 32, "g_channels": 32, "d_channels": 8})
-    _train(cfg, tmp_path)
-    G, vocab, _ = load_generator(tmp_path / "g.pt")
+FOLLOW = {"data": {"n_clips": 1536}, "train": {"epochs": 4, "batch_size": 32},
+          "model": {"text_dim": 32, "g_channels": 32, "d_channels": 8}}
+
+
+def left_right_accuracy(model_path) -> float:
+    """Fraction of 'moving left' clips that go left and 'moving right' clips that go right."""
+    G, vocab, _ = load_generator(model_path)
     correct = []
     for direction, sign in (("left", -1), ("right", 1)):
         for clip in generate(G, vocab, f"red square moving {direction}", 16, seed=1):
             x = measure(clip).centre[:, 0]
             x = x[~np.isnan(x)]
             correct.append(len(x) > 1 and np.sign(x[-1] - x[0]) == sign)
-    assert np.mean(correct) >= 0.8, f"only {np.mean(correct):.2f} of clips move as their prompt says"
+    return float(np.mean(correct))
+
+
+def test_a_trained_model_follows_left_and_right(tmp_path):
+    """A short real training run: clips of 'moving left' go left and 'moving right' go right."""
+    _train(tiny_config(**FOLLOW), tmp_path)
+    assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
+
+
+@pytest.mark.slow
+def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_path):
+    """torchrun --nproc_per_node 2 on the CPU (gloo): DistributedDataParallel trains a model as good."""
+    cfg = tiny_config(**FOLLOW)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
+    data = generate_dataset(cfg.data, cfg.seed)
+    save_dataset(data, tmp_path / "ds")
+    save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
+    torchrun = Path(sys.executable).parent / "torchrun"
+    run([str(torchrun), "--nproc_per_node", "2", "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
+         "--dataset", str(tmp_path / "ds"), "--vocab", str(tmp_path / "vocab.json"), "--model", str(tmp_path / "g.pt"),
+         "--state", str(tmp_path / "s.pt"), "--steps", str(tmp_path / "steps.csv"),
+         "--metrics", str(tmp_path / "m.json")], ROOT)
+    assert json.loads((tmp_path / "m.json").read_text())["world_size"] == 2
+    assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
