@@ -44,7 +44,9 @@ class LayeredGenerator(nn.Module):
     white with a spatial transformer. Frames share one sprite and one track, so clips are coherent by
     construction."""
 
-    base_extent = 0.5  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across)
+    base_extent = 0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
+    # so the sprite has little room to paint a path instead of moving along it
+    clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
 
     def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
         super().__init__()
@@ -61,7 +63,9 @@ class LayeredGenerator(nn.Module):
         self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 4, 3, padding=1))
         hidden = 2 * e
         self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 3))
-        self.rnn = nn.GRUCell(e + self.frame_noise + 3, hidden)
+        t = torch.arange(frames, dtype=torch.float32)[:, None] * (2 * math.pi / torch.tensor(self.clock_periods))
+        self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
+        self.rnn = nn.GRUCell(e + self.frame_noise + 3 + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 3)
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
@@ -84,9 +88,11 @@ class LayeredGenerator(nn.Module):
         poses = [pose]
         z_frames = z_frames.view(b, t, self.frame_noise)
         for step in range(1, t):
-            # The motion network sees where the sprite is: an orbit's velocity is then a simple function of the
-            # offset from the centre, and a bounce of the distance to the edge.
-            hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose], dim=1), hidden)
+            # The motion network sees where the sprite is (an orbit's velocity is then a simple function of the
+            # offset from the centre, a bounce of the distance to the edge) and a clock, from which an
+            # oscillation such as a zigzag is a linear readout.
+            clock = self.clock[step].expand(b, -1)
+            hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
             pose = pose + 0.1 * self.step(hidden)  # integrate per-frame velocities into a smooth track
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale

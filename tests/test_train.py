@@ -127,3 +127,32 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
          "--metrics", str(tmp_path / "m.json")], ROOT)
     assert json.loads((tmp_path / "m.json").read_text())["world_size"] == 2
     assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
+
+
+@pytest.mark.slow
+def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
+    """kill -9 mid-run: the last epoch's state survives intact and the next run resumes from it."""
+    import signal
+    import subprocess
+    import time
+
+    cfg = tiny_config(data={"n_clips": 512}, train={"epochs": 6})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
+    data = generate_dataset(cfg.data, cfg.seed)
+    save_dataset(data, tmp_path / "ds")
+    save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
+    args = [sys.executable, "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
+            "--dataset", str(tmp_path / "ds"), "--vocab", str(tmp_path / "vocab.json"),
+            "--model", str(tmp_path / "g.pt"), "--state", str(tmp_path / "s.pt"),
+            "--steps", str(tmp_path / "steps.csv"), "--metrics", str(tmp_path / "m.json")]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (tmp_path / "s.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved_epoch = torch.load(tmp_path / "s.pt", weights_only=True)["epoch"]
+    assert 1 <= saved_epoch < 6 and not (tmp_path / "g.pt").exists()
+    result = run(args, ROOT)
+    assert f"resuming from {tmp_path / 's.pt'} at epoch" in result.stdout
+    assert json.loads((tmp_path / "m.json").read_text())["epochs"] == 6
