@@ -126,9 +126,7 @@ def test_same_params_and_seed_give_the_same_files_byte_for_byte(tmp_path):
 def test_heldout_pairs_never_reach_training_yet_their_words_do():
     cfg = DataConfig(n_clips=2000)
     data = generate_dataset(cfg, seed=0)
-    pairs = {(SHAPES[s], m) for s, m in zip(data.shape, [None] * len(data.shape))}
     seen = {(SHAPES[s], parse_prompt(p).motion) for s, p in zip(data.shape, data.prompts)}
-    del pairs
     held = {tuple(p) for p in cfg.heldout}
     assert ("circle", "moving up-right") in held
     assert not seen & held
@@ -137,7 +135,7 @@ def test_heldout_pairs_never_reach_training_yet_their_words_do():
     manifest = heldout_manifest(cfg)
     assert {w for p in manifest["prompts"] for w in p.split()} <= words
     assert "circle moving diagonally up-right" in manifest["prompts"] and "circle moving up-right" in manifest["prompts"]
-    assert not {p for p in data.prompts} & set(manifest["prompts"])
+    assert not set(data.prompts) & set(manifest["prompts"])
 
 
 def test_labels_match_prompts_and_tracks_match_pixels():
