@@ -44,10 +44,14 @@ def adversarial_losses(kind: str) -> tuple:
 
 
 def fingerprint(cfg: Config, data: Dataset) -> str:
-    """Identifies what a training state was trained on: a changed param or dataset starts training afresh."""
-    prompts = hashlib.sha256("\n".join(data.prompts).encode()).hexdigest()
+    """Identifies what a training state was trained on: a changed param or dataset starts training afresh.
+    The clips themselves are hashed: a data param such as a speed range changes them, not the prompts."""
+    content = hashlib.blake2b(digest_size=16)
+    for chunk in np.array_split(np.arange(len(data.prompts)), max(1, len(data.prompts) // 1024)):
+        content.update(np.ascontiguousarray(data.clips[chunk]).data)
+    content.update("\n".join(data.prompts).encode())
     blob = json.dumps({"seed": cfg.seed, "model": asdict(cfg.model), "train": asdict(cfg.train),
-                       "data": list(data.clips.shape), "prompts": prompts}, sort_keys=True)
+                       "data": list(data.clips.shape), "content": content.hexdigest()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -140,7 +144,8 @@ class Trainer:
                 w = cfg.mismatch_weight
                 loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
                 loss_d = real_loss(s_real).mean() + (1 - w) * fake_loss(s_fake).mean() + w * loss_wrong
-                loss_d = loss_d + cfg.aux_weight * self._attribute_loss([l[: len(idx)] for l in logits], labels)
+                loss_d = loss_d + cfg.aux_weight * (self._attribute_loss([l[: len(idx)] for l in logits], labels)
+                                                    + self._uncertain_loss([l[len(idx) :] for l in logits]))
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -172,6 +177,11 @@ class Trainer:
 
     def _attribute_loss(self, logits: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
         return sum(F.cross_entropy(l.float(), labels[:, k]) for k, l in enumerate(logits)) / len(logits)
+
+    def _uncertain_loss(self, logits: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Cross-entropy of the heads on fakes against the uniform distribution: the heads may only be sure of
+        what looks real, so the generator cannot earn an attribute with a pattern no real clip has."""
+        return sum(-F.log_softmax(l.float(), dim=1).mean() for l in logits) / len(logits)
 
     def n_params(self) -> dict:
         return {"generator": sum(p.numel() for p in self.G.parameters()),

@@ -86,9 +86,11 @@ def test_experiments_run_and_show(pipeline_repo):
     assert "0.0005" in shown and "motion_acc" in shown
 
 
-def test_changing_a_dataset_param_reruns_everything(pipeline_repo):
-    set_param(pipeline_repo, "data", "n_clips", 112)
-    assert ran(run(["dvc", "repro"], pipeline_repo).stdout) == ALL
+def test_changing_a_dataset_param_reruns_everything_and_trains_afresh(pipeline_repo):
+    set_param(pipeline_repo, "data", "speed", [0.03, 0.05])  # new clips, same prompts
+    out = run(["dvc", "repro"], pipeline_repo).stdout
+    assert ran(out) == ALL
+    assert "resuming" not in out, "a persisted training state must not be reused for a different dataset"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (.ci/run installs it)")
