@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +15,9 @@ from t2v.errors import T2VError
 from t2v.prompts import MOTIONS, SHAPES, TUTORIAL_PROMPTS
 
 
-def _rule(doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> dict:
-    return {"doc": doc, "lo": lo, "hi": hi, **kw}
-
-
 def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
     """A config field with its allowed range; lists get a fresh copy per instance."""
-    meta = _rule(doc, lo, hi, **kw)
+    meta = {"doc": doc, "lo": lo, "hi": hi, **kw}
     if isinstance(default, list):
         return field(default_factory=lambda: [list(x) if isinstance(x, list) else x for x in default], metadata=meta)
     return field(default=default, metadata=meta)
@@ -100,6 +97,8 @@ def _fail(key: str, value: Any, allowed: str) -> T2VError:
 def _check_number(key: str, value: Any, kind: type, meta: dict) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
         raise _fail(key, value, f"expected {'a number' if kind is float else 'an integer'}")
+    if not math.isfinite(value):
+        raise _fail(key, value, "must be a finite number")
     lo, hi, lo_open = meta.get("lo"), meta.get("hi"), meta.get("lo_open", False)
     if lo is not None and (value <= lo if lo_open else value < lo) or hi is not None and value > hi:
         bounds = f"{'>' if lo_open else '>='} {lo}" if hi is None else f"in {'(' if lo_open else '['}{lo}, {hi}]"

@@ -40,12 +40,16 @@ def _up_block(c_in: int, c_out: int) -> nn.Sequential:
 
 class LayeredGenerator(nn.Module):
     """A sprite drawn once per clip from the appearance words and content noise, moved and scaled per frame
-    by a recurrent motion network (a MoCoGAN-style motion code integrated into a track) and composited on
-    white with a spatial transformer. Frames share one sprite and one track, so clips are coherent by
-    construction."""
+    by a recurrent motion network (a MoCoGAN-style motion code) and composited on white with a spatial
+    transformer. Frames share one sprite and one track, so clips are coherent by construction.
+
+    Each frame the recurrent network, which sees the current pose and a clock, sets four motion primitives:
+    a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
+    amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially."""
 
     base_extent = 0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
     # so the sprite has little room to paint a path instead of moving along it
+    log_scale_range = (-1.5, 0.4)  # the sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
 
     def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
@@ -62,11 +66,12 @@ class LayeredGenerator(nn.Module):
             ch = max(ch // 2, 16)
         self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 4, 3, padding=1))
         hidden = 2 * e
-        self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 3))
+        # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
+        self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7))
         t = torch.arange(frames, dtype=torch.float32)[:, None] * (2 * math.pi / torch.tensor(self.clock_periods))
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
         self.rnn = nn.GRUCell(e + self.frame_noise + 3 + self.clock.shape[1], hidden)
-        self.step = nn.Linear(hidden, 3)
+        self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
 
@@ -75,7 +80,7 @@ class LayeredGenerator(nn.Module):
         return 2 * self.noise_dim + self.frames * self.frame_noise
 
     def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        b, t, s = ids.shape[0], self.frames, self.size
+        b, t = ids.shape[0], self.frames
         z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
         appearance, motion = self.text(ids).unbind(dim=1)
 
@@ -84,24 +89,39 @@ class LayeredGenerator(nn.Module):
         sprite = torch.cat([torch.tanh(sprite[:, :3]), torch.sigmoid(sprite[:, 3:])], dim=1)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
-        hidden, pose = init[:, :-3], init[:, -3:]
+        hidden, pose, wave = init[:, :-7], init[:, -7:-4], init[:, -4:]
         poses = [pose]
         z_frames = z_frames.view(b, t, self.frame_noise)
         for step in range(1, t):
-            # The motion network sees where the sprite is (an orbit's velocity is then a simple function of the
-            # offset from the centre, a bounce of the distance to the edge) and a clock, from which an
-            # oscillation such as a zigzag is a linear readout.
+            # The network sees where the sprite is (a bounce depends on the distance to the edge) and a clock.
             clock = self.clock[step].expand(b, -1)
             hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
-            pose = pose + 0.1 * self.step(hidden)  # integrate per-frame velocities into a smooth track
+            velocity_x, velocity_y, grow, turn = self.step(hidden).unbind(dim=1)
+            cos, sin = torch.cos(0.5 * turn), torch.sin(0.5 * turn)
+            x, y = pose[:, 0], pose[:, 1]
+            pose = torch.stack([cos * x - sin * y + 0.1 * velocity_x,  # an exact turn about the frame centre,
+                                sin * x + cos * y + 0.1 * velocity_y,  # so an orbit keeps its radius
+                                pose[:, 2] + 0.1 * grow], dim=1)
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
-        return self.composite(sprite, track)
+        return self.composite(sprite, track + self._oscillation(wave))
+
+    def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
+        """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3)."""
+        amplitude = 0.3 * torch.tanh(wave[:, :2])
+        half_period = 1.5 + 4.5 * torch.sigmoid(wave[:, 2:3])
+        phase = 2.0 * torch.sigmoid(wave[:, 3:4])
+        u = torch.remainder(torch.arange(self.frames, device=wave.device) / half_period + phase, 2.0)  # (B, T)
+        triangle = 1.0 - 2.0 * torch.abs(u - 1.0)
+        offset = amplitude[:, None, :] * triangle[..., None]
+        return F.pad(offset, (0, 1))
 
     def composite(self, sprite: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
         b, t, s = track.shape[0], track.shape[1], self.size
-        extent = self.base_extent * torch.exp(track[..., 2].clamp(-2.5, 1.5))
-        inv = 1.0 / extent
+        lo, hi = self.log_scale_range
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        log_scale = mid + half * torch.tanh((track[..., 2] - mid) / half)  # soft bounds keep gradients alive
+        inv = 1.0 / (self.base_extent * torch.exp(log_scale))
         zero = torch.zeros_like(inv)
         theta = torch.stack([torch.stack([inv, zero, -track[..., 0] * inv], -1),
                              torch.stack([zero, inv, -track[..., 1] * inv], -1)], dim=-2)  # (B, T, 2, 3)

@@ -23,6 +23,8 @@ def test_params_yaml_is_valid_and_matches_the_typed_defaults():
         ({"train": {"epochs": -1}}, ["train.epochs", "-1"]),
         ({"train": {"lr": 0}}, ["train.lr", "(0"]),
         ({"train": {"lr": "fast"}}, ["train.lr", "'fast'", "a number"]),
+        ({"train": {"lr": float("nan")}}, ["train.lr", "nan", "finite"]),
+        ({"data": {"speed": [0.01, float("inf")]}}, ["data.speed", "inf", "finite"]),
         ({"train": {"epohcs": 3}}, ["train.epohcs", "did you mean 'train.epochs'"]),
         ({"trian": {}}, ["trian", "did you mean 'train'"]),
         ({"data": {"size": 40}}, ["data.size", "40", "multiple of 16"]),
