@@ -74,8 +74,6 @@ class LayeredGenerator(nn.Module):
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
-        with torch.no_grad():  # start with the oscillation on, so training learns where to switch it off
-            self.motion_init[-1].bias[-4:-2].fill_(0.55)
 
     @property
     def noise_size(self) -> int:
@@ -152,8 +150,8 @@ def _coords(size: int) -> torch.Tensor:
 
 class VideoDiscriminator(ClipJudge):
     """3D convolutions over the whole clip (with coordinate channels, so absolute position and the frame edges
-    are visible), flattened to features, plus a per-frame image branch; each is scored by a projection onto the
-    text, and heads predict the shape, colour and motion the clip shows."""
+    are visible), flattened to features; the score is a projection onto the text, and heads predict the
+    shape, colour and motion the clip shows."""
 
     def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
         super().__init__()
@@ -167,38 +165,23 @@ class VideoDiscriminator(ClipJudge):
         self.conv = nn.Sequential(*layers)
         features = 8 * c
         self.features = nn.Sequential(nn.Flatten(), nn.Linear(ch_in * t * s * s, features), nn.LeakyReLU(0.2))
-        # A per-frame branch judges each frame as an image: a smear or a painted path is no real frame.
-        frame_layers, ch_in, ch, fs = [], 3, c, size
-        while fs > 4:
-            frame_layers += [nn.Conv2d(ch_in, ch, 4, 2, 1), nn.LeakyReLU(0.2)]
-            ch_in, ch, fs = ch, min(ch * 2, 4 * c), fs // 2
-        self.frame_conv = nn.Sequential(*frame_layers, nn.Flatten(), nn.Linear(ch_in * 16, features), nn.LeakyReLU(0.2))
         self.text = TextEncoder(vocab_size, e, slots=1)
         self.project = nn.Linear(e, features)
         self.score = nn.Linear(features, 1)
-        self.frame_project = nn.Linear(e, features)
-        self.frame_score = nn.Linear(features, 1)
         self.attributes = nn.Linear(features, sum(N_ATTRIBUTES))
 
-    def embed(self, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Clip features (B, F) and features of every (T // 4)-th frame (B, T', F)."""
+    def embed(self, clips: torch.Tensor) -> torch.Tensor:
         b, _, t, s, _ = clips.shape
         coords = self.coords.to(clips.dtype)[None, :, None].expand(b, 2, t, s, s)
-        picked = clips[:, :, :: max(1, t // 4)]  # a few frames per clip judge realism at a fraction of the cost
-        n = picked.shape[2]
-        frames = self.frame_conv(picked.transpose(1, 2).reshape(b * n, 3, s, s)).view(b, n, -1)
-        return self.features(self.conv(torch.cat([clips, coords], dim=1))), frames
+        return self.features(self.conv(torch.cat([clips, coords], dim=1)))
 
-    def judge(self, features: tuple[torch.Tensor, torch.Tensor], ids: torch.Tensor) -> torch.Tensor:
-        """Score (B,) of a clip against text ids: high for a real clip that matches its text."""
-        clip, frames = features
-        text = self.text(ids)[:, 0]
-        video_score = self.score(clip).squeeze(1) + (self.project(text) * clip).sum(dim=1)
-        frame_score = self.frame_score(frames).squeeze(-1) + (frames * self.frame_project(text)[:, None]).sum(-1)
-        return video_score + frame_score.mean(dim=1)
+    def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Score (B,) of clip features against text ids: high for a real clip that matches its text."""
+        text = self.project(self.text(ids)[:, 0])
+        return self.score(features).squeeze(1) + (text * features).sum(dim=1)
 
-    def classify(self, features: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        return self.attributes(features[0]).split(N_ATTRIBUTES, dim=1)
+    def classify(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.attributes(features).split(N_ATTRIBUTES, dim=1)
 
 
 def mean_embedding(embed: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
