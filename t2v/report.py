@@ -135,6 +135,6 @@ tr.fail td:last-child{{color:#b00}}tr.pass td:last-child{{color:#070}}.held{{col
 <h2>Metrics</h2><p>{compare}</p>
 <table id="metrics"><tr><th>group</th>{''.join(f'<th>{k}</th>' for k in METRIC_KEYS)}</tr>{metric_rows}</table>
 <h2>Training curves</h2><img alt="training curves" src="{curves}">
-<h2>Prompts</h2><table id="prompts"><tr><th>prompt</th><th>generated</th><th>ground truth</th><th>verdict</th></tr>
+<h2>Prompts</h2><table id="prompts"><tr><th>prompt</th><th>generated</th><th>ground truth</th><th>verdict: pass when at least half the clips pass motion and clean</th></tr>
 {''.join(rows_html)}</table></body></html>
 """
