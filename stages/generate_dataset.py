@@ -1,14 +1,13 @@
 """Stage generate-dataset: render the training clips and write the held-out manifest."""
 
 from t2v.atomic import atomic_dir, write_json
-from t2v.dataset import generate_dataset, heldout_manifest, save_dataset
+from t2v.dataset import heldout_manifest, write_dataset
 from t2v.stage import run_stage
 
 
 def main(cfg, args) -> str:
-    data = generate_dataset(cfg.data, cfg.seed)
     with atomic_dir(args.out) as tmp:
-        save_dataset(data, tmp)
+        data = write_dataset(cfg.data, cfg.seed, tmp)
     write_json(args.heldout, heldout_manifest(cfg.data))
     return f"{len(data.prompts)} clips of {cfg.data.frames}x{cfg.data.size}x{cfg.data.size} -> {args.out}"
 

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 
 from t2v.atomic import write_json
 from t2v.config import Config, DataConfig, load_config
-from t2v.dataset import COLOUR_NAMES, PALETTE, generate_dataset, save_dataset
+from t2v.dataset import PALETTE, generate_dataset, write_dataset
 from t2v.prompts import SHAPES
 
 STAGES = ("generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report")
@@ -56,8 +56,7 @@ def bench_render(n_clips: int, frames: int = 10, size: int = 64) -> dict:
     generate_dataset(DataConfig(n_clips=256, frames=frames, size=size), seed=1)  # warm up memory and caches
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        data = generate_dataset(cfg, seed=0)
-        save_dataset(data, Path(tmp) / "ours")
+        data = write_dataset(cfg, seed=0, out_dir=Path(tmp) / "ours")
         ours = time.perf_counter() - start
         our_files = len(list((Path(tmp) / "ours").iterdir()))
         start = time.perf_counter()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from t2v.atomic import write_json, write_with
+from t2v.atomic import atomic_path, write_json, write_with
 from t2v.config import DataConfig
 from t2v.errors import T2VError
 from t2v.motions import sample_tracks
@@ -54,8 +54,10 @@ def eval_scenes(held: set[tuple[str, str]]) -> list[tuple[Scene, str]]:
     ]
 
 
-def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator) -> Dataset:
-    """Draw a random track for each scene and render it; also used for ground truth of arbitrary prompts."""
+def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator,
+                  out: np.ndarray | None = None) -> Dataset:
+    """Draw a random track for each scene and render it (into `out` when given); also used for ground truth
+    of arbitrary prompts."""
     n = len(scenes)
     shape = np.array([SHAPES.index(s.shape) for s in scenes], dtype=np.int64)
     colour = np.array([COLOUR_NAMES.index(s.colour or DEFAULT_COLOUR) for s in scenes], dtype=np.int64)
@@ -66,7 +68,7 @@ def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator
         rows = np.flatnonzero(motion == index)
         if rows.size:
             centres[rows], sizes[rows] = sample_tracks(name, rows.size, cfg, rng)
-    clips = render_clips(shape, PALETTE[colour], centres, sizes, cfg.size)
+    clips = render_clips(shape, PALETTE[colour], centres, sizes, cfg.size, out=out)
     prompts = [s.prompt() for s in scenes]
     return Dataset(clips, shape, colour, motion, centres, sizes, prompts)
 
@@ -89,23 +91,41 @@ def sample_training_scenes(cfg: DataConfig, rng: np.random.Generator) -> tuple[l
     return scenes, prompts
 
 
-def generate_dataset(cfg: DataConfig, seed: int, chunk: int = 2048) -> Dataset:
+def generate_dataset(cfg: DataConfig, seed: int, chunk: int = 2048, clips: np.ndarray | None = None) -> Dataset:
+    """Render the training set; into `clips` (for example a memory-mapped .npy) when given, so the bytes
+    are written once, where they end up."""
     rng = np.random.default_rng(seed)
     scenes, prompts = sample_training_scenes(cfg, rng)
+    if clips is None:
+        clips = np.empty((len(scenes), cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
     parts = [
-        render_scenes(scenes[lo : lo + chunk], cfg, rng)
+        render_scenes(scenes[lo : lo + chunk], cfg, rng, out=clips[lo : lo + chunk])
         for lo in tqdm(range(0, len(scenes), chunk), desc="render", unit="chunk", leave=False)
     ]
-    return Dataset(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("clips", "shape", "colour", "motion", "centres", "sizes")),
-        prompts=prompts,
-    )
+    labels = (np.concatenate([getattr(p, f) for p in parts]) for f in ("shape", "colour", "motion", "centres", "sizes"))
+    return Dataset(clips, *labels, prompts=prompts)
 
 
-def save_dataset(data: Dataset, out_dir: str | Path) -> None:
+def write_dataset(cfg: DataConfig, seed: int, out_dir: str | Path) -> Dataset:
+    """Render the training set straight into out_dir/clips.npy and write its metadata beside it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_with(out / "clips.npy", lambda p: np.save(p, data.clips))
+    shape = (cfg.n_clips, cfg.frames, cfg.size, cfg.size, 3)
+    with atomic_path(out / "clips.npy") as tmp:
+        clips = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        data = generate_dataset(cfg, seed, clips=clips)
+        clips.flush()
+        del clips
+    data.clips = np.load(out / "clips.npy", mmap_mode="r")
+    save_dataset(data, out, clips=False)
+    return data
+
+
+def save_dataset(data: Dataset, out_dir: str | Path, clips: bool = True) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if clips:
+        write_with(out / "clips.npy", lambda p: np.save(p, data.clips))
     labels = {f: getattr(data, f) for f in ("shape", "colour", "motion", "centres", "sizes")}
     write_with(out / "meta.npz", lambda p: np.savez(p, **labels))
     write_json(out / "prompts.json", data.prompts)

@@ -30,12 +30,16 @@ def _coverage(shape: str, dx: np.ndarray, dy: np.ndarray, r: np.ndarray, out: np
 
 
 def render_clips(
-    shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray, sizes: np.ndarray, size: int, chunk: int = 16
+    shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray, sizes: np.ndarray, size: int, chunk: int = 16,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Render clips: shapes (N,) indices into SHAPES, colours (N, 3) uint8, centres (N, T, 2) (x, y) px,
-    sizes (N, T) half-size px -> uint8 (N, T, size, size, 3) RGB on white."""
+    sizes (N, T) half-size px -> uint8 (N, T, size, size, 3) RGB on white, written into `out` when given
+    (a C-contiguous array or memory map of that shape)."""
     n, frames = sizes.shape
-    out = np.empty((n, frames, size, size * 3), dtype=np.uint8)
+    if out is None:
+        out = np.empty((n, frames, size, size, 3), dtype=np.uint8)
+    result, out = out, out.reshape(n, frames, size, size * 3)
     pix = np.arange(size, dtype=np.float32) + 0.5  # pixel centres
     # Work in the interleaved (.., H, W*3) layout so every operation runs along a long last axis;
     # broadcasting into a trailing axis of 3 is an order of magnitude slower in numpy.
@@ -59,4 +63,4 @@ def render_clips(
         cover *= channel_ink[lo:hi, None, None, :]
         cover += 255.5  # + 0.5 rounds on the cast below
         out[lo:hi] = cover
-    return out.reshape(n, frames, size, size, 3)
+    return result
