@@ -21,6 +21,7 @@ from t2v.prompts import COLOURS, DEFAULT_COLOUR, DIAGONALS, MOTIONS, SHAPES, Sce
 from t2v.render import render_clips
 
 COLOUR_NAMES = tuple(COLOURS)
+LABEL_FIELDS = ("shape", "colour", "motion", "centres", "sizes")  # per-clip arrays stored in meta.npz
 PALETTE = np.array([COLOURS[c] for c in COLOUR_NAMES], dtype=np.uint8)
 
 
@@ -102,7 +103,7 @@ def generate_dataset(cfg: DataConfig, seed: int, chunk: int = 2048, clips: np.nd
         render_scenes(scenes[lo : lo + chunk], cfg, rng, out=clips[lo : lo + chunk])
         for lo in tqdm(range(0, len(scenes), chunk), desc="render", unit="chunk", leave=False)
     ]
-    labels = (np.concatenate([getattr(p, f) for p in parts]) for f in ("shape", "colour", "motion", "centres", "sizes"))
+    labels = (np.concatenate([getattr(p, f) for p in parts]) for f in LABEL_FIELDS)
     return Dataset(clips, *labels, prompts=prompts)
 
 
@@ -117,18 +118,9 @@ def write_dataset(cfg: DataConfig, seed: int, out_dir: str | Path) -> Dataset:
         clips.flush()
         del clips
     data.clips = np.load(out / "clips.npy", mmap_mode="r")
-    save_dataset(data, out, clips=False)
-    return data
-
-
-def save_dataset(data: Dataset, out_dir: str | Path, clips: bool = True) -> None:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if clips:
-        write_with(out / "clips.npy", lambda p: np.save(p, data.clips))
-    labels = {f: getattr(data, f) for f in ("shape", "colour", "motion", "centres", "sizes")}
-    write_with(out / "meta.npz", lambda p: np.savez(p, **labels))
+    write_with(out / "meta.npz", lambda p: np.savez(p, **{f: getattr(data, f) for f in LABEL_FIELDS}))
     write_json(out / "prompts.json", data.prompts)
+    return data
 
 
 def heldout_manifest(cfg: DataConfig) -> dict:
@@ -153,6 +145,6 @@ def load_dataset(data_dir: str | Path, mmap: bool = True) -> Dataset:
         raise T2VError(f"dataset file(s) missing: {', '.join(missing)}: run `dvc repro generate-dataset` first")
     clips = np.load(needed[0], mmap_mode="r" if mmap else None)
     with np.load(needed[1]) as meta:
-        labels = {k: meta[k] for k in ("shape", "colour", "motion", "centres", "sizes")}
+        labels = {k: meta[k] for k in LABEL_FIELDS}
     prompts = json.loads(needed[2].read_text())
     return Dataset(clips=clips, prompts=prompts, **labels)

@@ -7,7 +7,7 @@ import pytest
 
 from t2v.config import DataConfig
 from t2v.dataset import (COLOUR_NAMES, generate_dataset, heldout_manifest, load_dataset, render_scenes,
-                         save_dataset, training_pairs)
+                         training_pairs, write_dataset)
 from t2v.prompts import COLOURS, DIRECTIONS, SHAPES, Scene, parse_prompt
 from t2v.tracks import measure
 
@@ -116,7 +116,7 @@ def _digest(path):
 def test_same_params_and_seed_give_the_same_files_byte_for_byte(tmp_path):
     cfg = DataConfig(n_clips=200)
     for name in ("a", "b"):
-        save_dataset(generate_dataset(cfg, seed=3), tmp_path / name)
+        write_dataset(cfg, seed=3, out_dir=tmp_path / name)
     for file in ("clips.npy", "meta.npz", "prompts.json"):
         assert _digest(tmp_path / "a" / file) == _digest(tmp_path / "b" / file)
     other = generate_dataset(cfg, seed=4)

@@ -11,7 +11,7 @@ import yaml
 from t2v import train as train_module
 from t2v.checkpoint import load_generator
 from t2v.config import config_to_dict
-from t2v.dataset import generate_dataset, save_dataset
+from t2v.dataset import generate_dataset, write_dataset
 from t2v.errors import T2VError
 from t2v.sample import generate
 from t2v.tracks import measure
@@ -117,8 +117,7 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
     """torchrun --nproc_per_node 2 on the CPU (gloo): DistributedDataParallel trains a model as good."""
     cfg = tiny_config(**FOLLOW)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
-    data = generate_dataset(cfg.data, cfg.seed)
-    save_dataset(data, tmp_path / "ds")
+    data = write_dataset(cfg.data, cfg.seed, tmp_path / "ds")
     save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
     torchrun = Path(sys.executable).parent / "torchrun"
     run([str(torchrun), "--nproc_per_node", "2", "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
@@ -138,8 +137,7 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
 
     cfg = tiny_config(data={"n_clips": 512}, train={"epochs": 6})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
-    data = generate_dataset(cfg.data, cfg.seed)
-    save_dataset(data, tmp_path / "ds")
+    data = write_dataset(cfg.data, cfg.seed, tmp_path / "ds")
     save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
     args = [sys.executable, "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
             "--dataset", str(tmp_path / "ds"), "--vocab", str(tmp_path / "vocab.json"),
