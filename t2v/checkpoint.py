@@ -59,7 +59,7 @@ def load_generator(path: str | Path) -> tuple[torch.nn.Module, list[str], dict]:
     if payload.get("format") != FORMAT:
         raise T2VError(f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}")
     model = ModelConfig(**payload["model"])
-    generator = build_generator(model, len(payload["vocab"]), payload["frames"], payload["size"])
+    generator = build_generator(model, payload["vocab"], payload["frames"], payload["size"])
     generator.load_state_dict(payload["state_dict"])
     return generator.eval(), payload["vocab"], payload
 

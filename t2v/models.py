@@ -10,27 +10,34 @@ import torch.nn.functional as F
 from torch import nn
 
 from t2v.config import ModelConfig
-from t2v.prompts import COLOURS, MOTIONS, SHAPES
+from t2v.prompts import COLOURS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
 
 
 class TextEncoder(nn.Module):
-    """Word embeddings pooled by `slots` learned attention queries: ids (B, L) -> (B, slots, dim).
-    Separate slots let the generator read appearance words and motion words apart, which is what lets
-    an unseen (shape, motion) pair be composed from words seen in other pairs."""
+    """Word embeddings pooled per grammatical role: ids (B, L) -> (B, 3, dim), one vector each for the colour,
+    the shape and the motion words (a learned query attends over that role's words; a learned vector stands in
+    for a role the prompt leaves out, so a prompt without a colour reads as the default one). Appearance and
+    motion then come from disjoint words: the sprite cannot depend on the motion, and an unseen (shape, motion)
+    pair is composed from the words of seen pairs."""
 
-    def __init__(self, vocab_size: int, dim: int, slots: int = 1):
+    def __init__(self, vocab: list[str], dim: int):
         super().__init__()
-        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.queries = nn.Parameter(torch.randn(slots, dim) * 0.1)
+        self.embed = nn.Embedding(len(vocab), dim, padding_idx=0)
+        self.register_buffer("roles", torch.tensor([word_role(w) for w in vocab]), persistent=False)
+        self.queries = nn.Parameter(torch.randn(len(ROLES), dim) * 0.1)
+        self.absent = nn.Parameter(torch.randn(len(ROLES), dim) * 0.1)
         self.scale = 1.0 / math.sqrt(dim)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         words = self.embed(ids)  # (B, L, D)
-        scores = torch.einsum("bld,sd->bsl", words, self.queries) * self.scale
-        scores = scores.masked_fill((ids == 0)[:, None, :], float("-inf"))
-        return torch.einsum("bsl,bld->bsd", scores.softmax(dim=-1), words)
+        member = self.roles[ids][:, None, :] == torch.arange(len(ROLES), device=ids.device)[None, :, None]  # (B, R, L)
+        scores = torch.einsum("bld,rd->brl", words, self.queries) * self.scale
+        # A finite fill: a role with no words would otherwise softmax to NaN, and NaN leaks through torch.where
+        # into the gradients even where the absent vector is chosen.
+        pooled = torch.einsum("brl,bld->brd", scores.masked_fill(~member, -1e4).softmax(dim=-1), words)
+        return torch.where(member.any(dim=-1, keepdim=True), pooled, self.absent.to(pooled.dtype))
 
 
 def _up_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -50,16 +57,19 @@ class LayeredGenerator(nn.Module):
     base_extent = 0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
     # so the sprite has little room to paint a path instead of moving along it
     log_scale_range = (-1.5, 0.4)  # the sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path
+    # Bounds per frame, about twice the fastest motion in the data: a larger step reads as a teleport.
+    max_turn = 0.6  # radians about the centre
+    max_step = 0.25  # normalised frame units
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
 
-    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+    def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
         self.frame_noise = max(2, cfg.noise_dim // 4)
         e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
-        self.text = TextEncoder(vocab_size, e, slots=2)
+        self.text = TextEncoder(vocab, e)
         ups = int(math.log2(size // 2 // 4))  # the sprite is half the frame
-        self.sprite_seed = nn.Sequential(nn.Linear(e + z, c * 16), nn.LeakyReLU(0.2))
+        self.sprite_seed = nn.Sequential(nn.Linear(2 * e + z, c * 16), nn.LeakyReLU(0.2))
         blocks, ch = [], c
         for _ in range(ups):
             blocks.append(_up_block(ch, max(ch // 2, 16)))
@@ -82,9 +92,9 @@ class LayeredGenerator(nn.Module):
     def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         b, t = ids.shape[0], self.frames
         z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
-        appearance, motion = self.text(ids).unbind(dim=1)
+        colour, shape, motion = self.text(ids).unbind(dim=1)
 
-        seed = self.sprite_seed(torch.cat([appearance, z_content], dim=1)).view(b, -1, 4, 4)
+        seed = self.sprite_seed(torch.cat([colour, shape, z_content], dim=1)).view(b, -1, 4, 4)
         sprite = self.sprite(seed)  # (B, 4, s/2, s/2): RGB logits and alpha logit
         sprite = torch.cat([torch.tanh(sprite[:, :3]), torch.sigmoid(sprite[:, 3:])], dim=1)
 
@@ -97,10 +107,12 @@ class LayeredGenerator(nn.Module):
             clock = self.clock[step].expand(b, -1)
             hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
             velocity_x, velocity_y, grow, turn = self.step(hidden).unbind(dim=1)
-            cos, sin = torch.cos(0.5 * turn), torch.sin(0.5 * turn)
+            angle = self.max_turn * torch.tanh(turn / (2 * self.max_turn))
+            velocity = self.max_step * torch.tanh(torch.stack([velocity_x, velocity_y], dim=1) / (10 * self.max_step))
+            cos, sin = torch.cos(angle), torch.sin(angle)
             x, y = pose[:, 0], pose[:, 1]
-            pose = torch.stack([cos * x - sin * y + 0.1 * velocity_x,  # an exact turn about the frame centre,
-                                sin * x + cos * y + 0.1 * velocity_y,  # so an orbit keeps its radius
+            pose = torch.stack([cos * x - sin * y + velocity[:, 0],  # an exact turn about the frame centre,
+                                sin * x + cos * y + velocity[:, 1],  # so an orbit keeps its radius
                                 pose[:, 2] + 0.1 * grow], dim=1)
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
@@ -148,12 +160,27 @@ def _coords(size: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(axis, axis, indexing="xy"))  # (2, H, W): x then y
 
 
+def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """The path of the ink in each frame, differentiable: clips (B, 3, T, H, W) -> (B, T, 8) features: centre
+    (x, y), spread (x, y), log ink mass, velocity (x, y) and the angular velocity about the frame centre.
+    A motion is defined by this path, so a discriminator reading it gives the generator's track a direct signal."""
+    ink = ((1.0 - clips.min(dim=1).values) / 2).clamp(min=0)  # (B, T, H, W), white is 0
+    mass = ink.sum(dim=(2, 3)) + 1e-3
+    xs, ys = coords[0], coords[1]
+    cx, cy = (ink * xs).sum(dim=(2, 3)) / mass, (ink * ys).sum(dim=(2, 3)) / mass
+    sx = ((ink * xs * xs).sum(dim=(2, 3)) / mass - cx * cx).clamp(min=1e-4).sqrt()
+    sy = ((ink * ys * ys).sum(dim=(2, 3)) / mass - cy * cy).clamp(min=1e-4).sqrt()
+    vx, vy = F.pad(cx.diff(dim=1), (1, 0)), F.pad(cy.diff(dim=1), (1, 0))
+    spin = (cx * vy - cy * vx) / (cx * cx + cy * cy + 0.05)
+    return torch.stack([cx, cy, sx, sy, mass.log() - math.log(ink[0, 0].numel()), 5 * vx, 5 * vy, 5 * spin], dim=-1)
+
+
 class VideoDiscriminator(ClipJudge):
     """3D convolutions over the whole clip (with coordinate channels, so absolute position and the frame edges
-    are visible), flattened to features; the score is a projection onto the text, and heads predict the
-    shape, colour and motion the clip shows."""
+    are visible) and 1D convolutions over the ink's path (ink_track), flattened to features together; the
+    score is a projection onto the text, and heads predict the shape, colour and motion the clip shows."""
 
-    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+    def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
         self.register_buffer("coords", _coords(size), persistent=False)
@@ -164,20 +191,24 @@ class VideoDiscriminator(ClipJudge):
             t, s, ch_in, ch = t // stride_t, s // 2, ch, min(ch * 2, 8 * c)
         self.conv = nn.Sequential(*layers)
         features = 8 * c
-        self.features = nn.Sequential(nn.Flatten(), nn.Linear(ch_in * t * s * s, features), nn.LeakyReLU(0.2))
-        self.text = TextEncoder(vocab_size, e, slots=1)
-        self.project = nn.Linear(e, features)
+        self.track = nn.Sequential(nn.Conv1d(8, features, 3, padding=1), nn.LeakyReLU(0.2),
+                                   nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten())
+        self.features = nn.Sequential(nn.Linear(ch_in * t * s * s + features * frames, features), nn.LeakyReLU(0.2))
+        self.text = TextEncoder(vocab, e)
+        self.project = nn.Linear(len(ROLES) * e, features)
         self.score = nn.Linear(features, 1)
         self.attributes = nn.Linear(features, sum(N_ATTRIBUTES))
 
     def embed(self, clips: torch.Tensor) -> torch.Tensor:
         b, _, t, s, _ = clips.shape
-        coords = self.coords.to(clips.dtype)[None, :, None].expand(b, 2, t, s, s)
-        return self.features(self.conv(torch.cat([clips, coords], dim=1)))
+        coords = self.coords.to(clips.dtype)
+        frames = self.conv(torch.cat([clips, coords[None, :, None].expand(b, 2, t, s, s)], dim=1)).flatten(1)
+        path = self.track(ink_track(clips, coords).transpose(1, 2))
+        return self.features(torch.cat([frames, path], dim=1))
 
     def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Score (B,) of clip features against text ids: high for a real clip that matches its text."""
-        text = self.project(self.text(ids)[:, 0])
+        text = self.project(self.text(ids).flatten(1))
         return self.score(features).squeeze(1) + (text * features).sum(dim=1)
 
     def classify(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -194,11 +225,11 @@ class SeedGenerator(nn.Module):
     """The tutorial's per-frame DCGAN: each frame from its own noise and the mean word embedding (now trained).
     Frames are independent, so its clips do not move coherently: it is the baseline."""
 
-    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+    def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
         e, c = cfg.text_dim, cfg.g_channels
-        self.embed = nn.Embedding(vocab_size, e, padding_idx=0)
+        self.embed = nn.Embedding(len(vocab), e, padding_idx=0)
         self.seed = nn.Sequential(nn.Linear(e + cfg.noise_dim, c * 2 * 16), nn.ReLU())
         blocks, ch = [], c * 2
         for _ in range(int(math.log2(size // 8))):
@@ -221,7 +252,7 @@ class SeedGenerator(nn.Module):
 class SeedDiscriminator(ClipJudge):
     """Per-frame DCGAN discriminator with a text projection; a clip's score is the mean over its frames."""
 
-    def __init__(self, cfg: ModelConfig, vocab_size: int, frames: int, size: int):
+    def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
         layers, ch_in, ch, s = [], 3, c, size
@@ -229,7 +260,7 @@ class SeedDiscriminator(ClipJudge):
             layers += [nn.Conv2d(ch_in, ch, 4, 2, 1), nn.LeakyReLU(0.2)]
             ch_in, ch, s = ch, ch * 2, s // 2
         self.conv = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch_in * 16, 8 * c), nn.LeakyReLU(0.2))
-        self.words = nn.Embedding(vocab_size, e, padding_idx=0)
+        self.words = nn.Embedding(len(vocab), e, padding_idx=0)
         self.project = nn.Linear(e, 8 * c)
         self.score = nn.Linear(8 * c, 1)
         self.attributes = nn.Linear(8 * c, sum(N_ATTRIBUTES))
@@ -252,9 +283,9 @@ GENERATORS = {"layered": LayeredGenerator, "seed": SeedGenerator}
 DISCRIMINATORS = {"layered": VideoDiscriminator, "seed": SeedDiscriminator}
 
 
-def build_generator(cfg: ModelConfig, vocab_size: int, frames: int, size: int) -> nn.Module:
-    return GENERATORS[cfg.arch](cfg, vocab_size, frames, size)
+def build_generator(cfg: ModelConfig, vocab: list[str], frames: int, size: int) -> nn.Module:
+    return GENERATORS[cfg.arch](cfg, vocab, frames, size)
 
 
-def build_discriminator(cfg: ModelConfig, vocab_size: int, frames: int, size: int) -> nn.Module:
-    return DISCRIMINATORS[cfg.arch](cfg, vocab_size, frames, size)
+def build_discriminator(cfg: ModelConfig, vocab: list[str], frames: int, size: int) -> nn.Module:
+    return DISCRIMINATORS[cfg.arch](cfg, vocab, frames, size)

@@ -51,9 +51,14 @@ def motion_phrases(motion: str) -> list[str]:
 
 
 _PHRASE_TO_MOTION = {p: m for m in MOTIONS for p in motion_phrases(m)}
-KNOWN_WORDS: tuple[str, ...] = tuple(
-    sorted(set(SHAPES) | set(COLOURS) | {w for p in _PHRASE_TO_MOTION for w in p.split()})
-)
+MOTION_WORDS: frozenset[str] = frozenset(w for p in _PHRASE_TO_MOTION for w in p.split())
+KNOWN_WORDS: tuple[str, ...] = tuple(sorted(set(SHAPES) | set(COLOURS) | MOTION_WORDS))
+ROLES: tuple[str, ...] = ("colour", "shape", "motion")  # the grammar's slots, in prompt order
+
+
+def word_role(word: str) -> int:
+    """Index in ROLES of the slot a word fills, or -1 for a word outside the grammar (padding, unknown)."""
+    return 0 if word in COLOURS else 1 if word in SHAPES else 2 if word in MOTION_WORDS else -1
 
 
 @dataclass(frozen=True)

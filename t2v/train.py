@@ -73,8 +73,8 @@ class Trainer:
         self.world = dist.get_world_size() if dist.is_initialized() else 1
         frames, size = data.clips.shape[1], data.clips.shape[2]
         torch.manual_seed(cfg.seed)
-        self.G = build_generator(cfg.model, len(vocab), frames, size).to(device)
-        self.D = build_discriminator(cfg.model, len(vocab), frames, size).to(device)
+        self.G = build_generator(cfg.model, vocab, frames, size).to(device)
+        self.D = build_discriminator(cfg.model, vocab, frames, size).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = tuple(cfg.train.betas)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.train.lr, betas=betas)

@@ -2,15 +2,19 @@ import pytest
 import torch
 
 from t2v.config import ModelConfig
-from t2v.models import N_ATTRIBUTES, build_discriminator, build_generator
+from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator
+from t2v.prompts import COLOURS, TUTORIAL_PROMPTS
+from t2v.vocab import build_vocab, encode
+
+VOCAB = build_vocab([*TUTORIAL_PROMPTS, *(f"{c} square moving up" for c in COLOURS), "triangle moving up"])
 
 
 @pytest.mark.parametrize("arch", ["layered", "seed"])
 @pytest.mark.parametrize("size, frames", [(32, 12), (64, 10), (16, 8)])
 def test_shapes_and_range(arch, size, frames):
     cfg = ModelConfig(arch=arch, g_channels=16, d_channels=8, text_dim=16, noise_dim=8)
-    G, D = build_generator(cfg, 20, frames, size), build_discriminator(cfg, 20, frames, size)
-    ids = torch.randint(1, 20, (3, 4))
+    G, D = build_generator(cfg, VOCAB, frames, size), build_discriminator(cfg, VOCAB, frames, size)
+    ids = torch.randint(1, len(VOCAB), (3, 4))
     video = G(ids, torch.randn(3, G.noise_size))
     assert video.shape == (3, 3, frames, size, size)
     assert video.min() >= -1 and video.max() <= 1
@@ -20,12 +24,12 @@ def test_shapes_and_range(arch, size, frames):
 
 def test_layered_frames_share_one_sprite_and_move_smoothly():
     cfg = ModelConfig(g_channels=16, text_dim=16, noise_dim=8)
-    G = build_generator(cfg, 20, 12, 32)
+    G = build_generator(cfg, VOCAB, 12, 32)
     torch.manual_seed(0)
     with torch.no_grad():
         G.step.weight.normal_(0, 0.1)  # random velocities so frames differ
         G.step.weight[2:].zero_()  # no change of scale and no turn: every frame shows the same amount of sprite
-        video = G(torch.randint(1, 20, (2, 3)), torch.randn(2, G.noise_size))
+        video = G(torch.randint(1, len(VOCAB), (2, 3)), torch.randn(2, G.noise_size))
     ink = (1 - video.min(dim=1).values).clamp(min=0)  # (B, T, H, W)
     mass = ink.sum(dim=(2, 3))
     assert torch.allclose(mass[:, 1:], mass[:, :-1], rtol=0.35), "the same sprite in every frame"
@@ -37,9 +41,10 @@ def test_layered_frames_share_one_sprite_and_move_smoothly():
 @pytest.mark.parametrize("arch", ["layered", "seed"])
 def test_text_embeddings_are_trained_and_change_the_output(arch):
     cfg = ModelConfig(arch=arch, g_channels=16, d_channels=8, text_dim=16, noise_dim=8)
-    G = build_generator(cfg, 20, 8, 16)
+    G = build_generator(cfg, VOCAB, 8, 16)
     noise = torch.randn(1, G.noise_size)
-    a, b = G(torch.tensor([[3, 4, 5]]), noise), G(torch.tensor([[3, 4, 6]]), noise)
+    left, right = encode(["red circle moving left", "red circle moving right"], VOCAB)
+    a, b = G(left[None], noise), G(right[None], noise)
     assert not torch.allclose(a, b), "the text changes the clip"
     embedding = next(m for m in G.modules() if isinstance(m, torch.nn.Embedding))
     before = embedding.weight.detach().clone()
@@ -47,3 +52,16 @@ def test_text_embeddings_are_trained_and_change_the_output(arch):
     a.mean().backward()
     opt.step()
     assert not torch.equal(before, embedding.weight), "the embedding is in the optimizer"
+
+
+def test_text_encoder_reads_each_role_from_its_own_words():
+    torch.manual_seed(0)
+    encoder = TextEncoder(VOCAB, 16)
+    ids = encode(["red square moving up", "green square moving up", "red triangle moving up",
+                  "red square moving left", "square moving up"], VOCAB)
+    colour, shape, motion = encoder(ids).unbind(dim=1)
+    assert not torch.allclose(colour[0], colour[1]) and torch.equal(shape[0], shape[1]) and torch.equal(motion[0], motion[1])
+    assert torch.equal(colour[0], colour[2]) and not torch.allclose(shape[0], shape[2]) and torch.equal(motion[0], motion[2])
+    assert torch.equal(shape[0], shape[3]) and not torch.allclose(motion[0], motion[3])
+    assert torch.equal(colour[4], encoder.absent[0].detach()), "a prompt without a colour reads the learned default"
+    assert torch.isfinite(encoder(ids).sum()), "an absent role leaves no NaN behind"
