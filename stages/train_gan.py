@@ -12,7 +12,7 @@ from t2v.vocab import load_vocab
 def main(cfg, args) -> str:
     init_distributed(cfg.device)
     device = resolve_device(cfg.device)
-    data, vocab = load_dataset(args.dataset, mmap=False), load_vocab(args.vocab)
+    data, vocab = load_dataset(args.dataset), load_vocab(args.vocab)
     metrics = train(cfg, data, vocab, device, Path(args.model), Path(args.state), Path(args.steps), Path(args.metrics))
     return f"done on {device}, {metrics.get('clips_per_s', 0):.0f} clips/s" if metrics else "done (worker)"
 

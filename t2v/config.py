@@ -55,7 +55,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = knob(20, "passes over the dataset", lo=1)
+    epochs: int = knob(16, "passes over the dataset", lo=1)
     batch_size: int = knob(64, "clips per step", lo=1)
     lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
     betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)

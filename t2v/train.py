@@ -19,13 +19,17 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from t2v import checkpoint
+from t2v import checkpoint, models, prompts, vocab as vocabulary
 from t2v.atomic import write_json, write_text
 from t2v.config import Config
 from t2v.dataset import Dataset
 from t2v.errors import T2VError
 from t2v.models import build_discriminator, build_generator
 from t2v.vocab import encode
+
+# The code a training state depends on beyond params and data: a changed model or loop starts afresh
+# rather than resuming (or, at its last epoch, re-saving) what the old code trained.
+TRAINING_CODE = (models, prompts, vocabulary)
 
 LOG_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
 
@@ -44,14 +48,19 @@ def adversarial_losses(kind: str) -> tuple:
 
 
 def fingerprint(cfg: Config, data: Dataset) -> str:
-    """Identifies what a training state was trained on: a changed param or dataset starts training afresh.
-    The clips themselves are hashed: a data param such as a speed range changes them, not the prompts."""
+    """Identifies what a training state was trained on and by: a changed param, dataset or training code starts
+    training afresh. The clips themselves are hashed: a data param such as a speed range changes them, not the
+    prompts."""
     content = hashlib.blake2b(digest_size=16)
     for chunk in np.array_split(np.arange(len(data.prompts)), max(1, len(data.prompts) // 1024)):
         content.update(np.ascontiguousarray(data.clips[chunk]).data)
     content.update("\n".join(data.prompts).encode())
+    code = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
+    for module in TRAINING_CODE:
+        code.update(Path(module.__file__).read_bytes())
     blob = json.dumps({"seed": cfg.seed, "model": asdict(cfg.model), "train": asdict(cfg.train),
-                       "data": list(data.clips.shape), "content": content.hexdigest()}, sort_keys=True)
+                       "data": list(data.clips.shape), "content": content.hexdigest(), "code": code.hexdigest()},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -150,13 +159,16 @@ class Trainer:
             loss_d.backward()
             self.opt_d.step()
 
-            # (2) Update G: fakes should read real for their text and show the attributes it names.
+            # (2) Update G: fakes should read real for their text and show the attributes it names. D is used
+            # unwrapped and frozen: this step neither updates it nor needs its weight gradients synchronised.
+            self.D.requires_grad_(False)
             with autocast:
-                scores, logits = self.D_train(fake, ids)
+                scores, logits = self.D(fake, ids)
                 loss_g = gen_loss(scores[0]).mean() + cfg.aux_weight * self._attribute_loss(logits, labels)
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_g.step()
+            self.D.requires_grad_(True)
             _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
 
             self.step += 1

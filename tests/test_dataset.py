@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.dataset import (COLOUR_NAMES, generate_dataset, heldout_manifest, load_dataset, render_scenes,
+from t2v.dataset import (COLOUR_NAMES, PALETTE, generate_dataset, heldout_manifest, load_dataset, render_scenes,
                          training_pairs, write_dataset)
+from t2v.render import render_clips
 from t2v.prompts import COLOURS, DIRECTIONS, SHAPES, Scene, parse_prompt
 from t2v.tracks import measure
 
@@ -117,10 +118,27 @@ def test_same_params_and_seed_give_the_same_files_byte_for_byte(tmp_path):
     cfg = DataConfig(n_clips=200)
     for name in ("a", "b"):
         write_dataset(cfg, seed=3, out_dir=tmp_path / name)
-    for file in ("clips.npy", "meta.npz", "prompts.json"):
+    for file in ("clips.npy.zst", "meta.npz", "prompts.json"):
         assert _digest(tmp_path / "a" / file) == _digest(tmp_path / "b" / file)
     other = generate_dataset(cfg, seed=4)
     assert other.clips.tobytes() != load_dataset(tmp_path / "a").clips.tobytes()
+
+
+def test_streamed_file_holds_the_same_clips_as_rendering_in_memory(tmp_path):
+    cfg = DataConfig(n_clips=300, size=16, frames=8)  # not a multiple of the render block
+    written = write_dataset(cfg, seed=5, out_dir=tmp_path)
+    in_memory = generate_dataset(cfg, seed=5)
+    assert np.array_equal(load_dataset(tmp_path).clips, in_memory.clips)
+    assert written.prompts == in_memory.prompts and np.array_equal(written.centres, in_memory.centres)
+
+
+@pytest.mark.parametrize("size, frames", FRAME_SETTINGS + [(16, 8)])
+def test_rendering_a_box_around_each_shape_equals_rendering_the_whole_frame(size, frames):
+    """Only a box around each shape is computed; shapes leaving the frame and the largest ones included."""
+    data = generate_dataset(DataConfig(n_clips=200, size=size, frames=frames, shape_size=[0.05, 0.25]), seed=2)
+    whole = render_clips(data.shape, PALETTE[data.colour], data.centres, data.sizes, size, box=size)
+    assert np.array_equal(data.clips, whole)
+    assert (data.clips < 255).any(axis=(2, 3, 4)).all(), "every frame has ink"
 
 
 def test_heldout_pairs_never_reach_training_yet_their_words_do():
@@ -147,6 +165,22 @@ def test_labels_match_prompts_and_tracks_match_pixels():
         inside = track.visible & ~track.touches_edge
         if scene.shape != "triangle":  # a triangle's centroid sits below its box centre
             assert np.abs(track.centre[inside] - data.centres[i][inside]).max() < 0.35
+
+
+def test_compressed_clips_decompress_to_a_plain_npy_and_a_truncated_file_is_named(tmp_path):
+    import io
+
+    import zstandard
+
+    from t2v.errors import T2VError
+
+    write_dataset(DataConfig(n_clips=40, size=16, frames=8), seed=0, out_dir=tmp_path)
+    packed = (tmp_path / "clips.npy.zst").read_bytes()
+    plain = np.load(io.BytesIO(zstandard.ZstdDecompressor().decompress(packed)))  # what `zstd -d` gives
+    assert np.array_equal(plain, load_dataset(tmp_path).clips)
+    (tmp_path / "clips.npy.zst").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(T2VError, match="truncated or corrupt"):
+        load_dataset(tmp_path)
 
 
 def test_missing_dataset_names_the_stage(tmp_path):

@@ -78,6 +78,18 @@ def test_changed_params_start_fresh(tmp_path, tiny, capsys):
     assert "resuming" not in capsys.readouterr().out
 
 
+def test_changed_training_code_starts_fresh(tmp_path, tiny, capsys, monkeypatch):
+    """dvc reruns train-gan when the model code changes; the persisted state of the old code must not resume."""
+    data = generate_dataset(tiny.data, tiny.seed)
+    _train(tiny, tmp_path, data)
+    edited = tmp_path / "models_edited.py"
+    edited.write_text(Path(train_module.models.__file__).read_text() + "\n# an edit\n")
+    monkeypatch.setattr(train_module.models, "__file__", str(edited))
+    capsys.readouterr()
+    _train(tiny, tmp_path, data)
+    assert "resuming" not in capsys.readouterr().out
+
+
 def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     cfg = tiny_config(train={"epochs": 2})
     data = generate_dataset(cfg.data, cfg.seed)
