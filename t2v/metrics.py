@@ -1,8 +1,10 @@
 """Judge clips against their prompts from pixels alone: does the shape move as asked (motion), is it one solid
-blob of the right kind and colour (clean), and does it stay coherent frame to frame (temporal)."""
+blob of the right kind and colour (clean), does it stay coherent frame to frame (temporal), and do a prompt's
+clips vary as much as its real clips do (diversity)."""
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -153,9 +155,9 @@ def judge_temporal(track: Track, scene: Scene) -> bool:
                 and (scene.motion.startswith("moving") or len(seen) == len(track.visible)))
 
 
-def judge(clip: np.ndarray, scene: Scene) -> Verdict:
-    """clip: uint8 (T, H, W, 3)."""
-    track = measure(clip)
+def judge(clip: np.ndarray | Track, scene: Scene) -> Verdict:
+    """clip: uint8 (T, H, W, 3), or its Track when already measured."""
+    track = clip if isinstance(clip, Track) else measure(clip)
     shape, colour = classify_shape(track), classify_colour(track)
     seen = track.visible
     one_solid_blob = seen.any() and bool((track.blobs[seen] == 1).all()
@@ -163,6 +165,33 @@ def judge(clip: np.ndarray, scene: Scene) -> Verdict:
                                          and (track.speck_pixels <= 2).all() and _shape_sized(track))
     clean = one_solid_blob and shape == scene.shape and colour == (scene.colour or "blue")
     return Verdict(judge_motion(track, scene), clean, judge_temporal(track, scene), shape, colour)
+
+
+def path_spread(tracks: list[Track]) -> float:
+    """How far a prompt's clips' paths lie from their mean path, in frame widths: the RMS over clips and frames
+    (frames where a clip shows no blob are skipped). Zero when every clip takes the same path."""
+    centres = np.stack([t.centre for t in tracks]) / tracks[0].size  # (k, T, 2)
+    visible = np.isfinite(centres).all(axis=-1)
+    if visible.sum() < 2:
+        return 0.0
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a frame no clip shows has no mean
+        deviation = centres - np.nanmean(centres, axis=0)
+    return float(np.sqrt(np.mean(np.sum(deviation[visible] ** 2, axis=-1))))
+
+
+def score_diversity(rows: list[tuple[Scene, str, float]]) -> dict:
+    """Aggregate (scene, split, generated spread / real spread) rows: 1.0 varies as much as the real clips, 0.0
+    is one clip repeated. Mean ratio overall, per split and per motion."""
+    def mean(values):
+        return round(float(np.mean(values)), 4) if values else 0.0
+
+    groups: dict[str, dict[str, list[float]]] = {"per_split": defaultdict(list), "per_motion": defaultdict(list)}
+    for scene, split, ratio in rows:
+        groups["per_split"][split].append(ratio)
+        groups["per_motion"][scene.motion].append(ratio)
+    return {"overall": mean([r for _, _, r in rows]),
+            **{name: {k: mean(v) for k, v in sorted(members.items())} for name, members in groups.items()}}
 
 
 def summarise(verdicts: list[Verdict]) -> dict:

@@ -91,6 +91,9 @@ def _metric_rows(metrics: dict, previous: dict | None) -> list[tuple[str, list[s
             if old and metric in old:
                 cell += f" <small>({old[metric]:.3f}, {values[metric] - old[metric]:+.3f})</small>"
             cells.append(cell)
+        spread = metrics.get("diversity", {})
+        spread = spread.get("overall") if name == "overall" else spread.get(f"per_{kind}", {}).get(key)
+        cells.append("n/a" if spread is None else f"{spread:.3f}")
         rows.append((name, cells))
     return rows
 
@@ -133,7 +136,7 @@ tr.fail td:last-child{{color:#b00}}tr.pass td:last-child{{color:#070}}.held{{col
 <p>commit <code>{commit}</code> · device {html.escape(str(train_metrics.get('device')))} · training {train_metrics.get('wall_time_s')} s
 ({train_metrics.get('clips_per_s')} clips/s, {train_metrics.get('steps')} steps)</p><p>{params_html}</p>
 <h2>Metrics</h2><p>{compare}</p>
-<table id="metrics"><tr><th>group</th>{''.join(f'<th>{k}</th>' for k in METRIC_KEYS)}</tr>{metric_rows}</table>
+<table id="metrics"><tr><th>group</th>{''.join(f'<th>{k}</th>' for k in METRIC_KEYS)}<th>diversity</th></tr>{metric_rows}</table>
 <h2>Training curves</h2><img alt="training curves" src="{curves}">
 <h2>Prompts</h2><table id="prompts"><tr><th>prompt</th><th>generated</th><th>ground truth</th><th>verdict: pass when at least half the clips pass motion and clean</th></tr>
 {''.join(rows_html)}</table></body></html>

@@ -9,9 +9,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from t2v.dataset import eval_scenes
-from t2v.metrics import judge, score
+from t2v.config import DataConfig
+from t2v.dataset import eval_scenes, render_scenes
+from t2v.metrics import judge, path_spread, score, score_diversity
 from t2v.prompts import Scene, parse_prompt
+from t2v.tracks import measure
 from t2v.video_io import to_uint8, write_clips
 from t2v.vocab import encode
 
@@ -44,13 +46,18 @@ def write_videos(generator: torch.nn.Module, vocab: list[str], prompts: list[str
 
 
 def evaluate(generator: torch.nn.Module, vocab: list[str], held: set[tuple[str, str]], k: int, seed: int,
-             device: torch.device) -> dict:
-    """Score k clips of every seen and held-out prompt; the report keeps overall, per split/motion/shape/prompt."""
-    results = []
+             device: torch.device, data: DataConfig) -> dict:
+    """Score k clips of every seen and held-out prompt; the report keeps overall, per split/motion/shape/prompt,
+    and the spread of each prompt's paths against k real clips of it (drawn from `data`, rendered, measured)."""
+    results, spreads = [], []
+    truth_rng = np.random.default_rng(seed)
     for i, (scene, split) in enumerate(tqdm(eval_scenes(held), desc="metrics", unit="prompt", leave=False)):
-        clips = generate(generator, vocab, scene.prompt(), k, seed + 1 + i, device)
-        results += [(scene, split, judge(clip, scene)) for clip in clips]
+        tracks = [measure(clip) for clip in generate(generator, vocab, scene.prompt(), k, seed + 1 + i, device)]
+        results += [(scene, split, judge(track, scene)) for track in tracks]
+        truth = [measure(clip) for clip in render_scenes([scene] * k, data, truth_rng).clips]
+        spreads.append((scene, split, path_spread(tracks) / max(path_spread(truth), 1e-6)))
     report = score(results)
+    report["diversity"] = score_diversity(spreads)
     report["tutorial_heldout"] = {"prompt": TUTORIAL_HELDOUT_PROMPT,
                                   **report["per_prompt"][Scene("circle", "moving up-right").prompt()]}
     return report

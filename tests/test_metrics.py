@@ -5,7 +5,9 @@ import pytest
 
 from t2v.config import DataConfig
 from t2v.dataset import eval_scenes, render_scenes
-from t2v.metrics import judge, score
+from t2v.metrics import judge, path_spread, score, score_diversity
+from t2v.prompts import Scene
+from t2v.tracks import measure
 from t2v.prompts import MOTIONS
 
 SETTINGS = [(32, 12), (64, 10)]
@@ -64,3 +66,16 @@ def test_score_groups_and_keys_are_stable():
     assert set(report) == {"overall", "per_split", "per_motion", "per_shape", "per_prompt"}
     assert set(report["per_split"]) == {"seen", "heldout"} and set(report["per_motion"]) == set(MOTIONS)
     assert set(report["overall"]) == {"motion_acc", "clean_shape_rate", "temporal_consistency", "n_clips"}
+
+
+@pytest.mark.parametrize("motion", ["rotating clockwise", "moving up-right", "zigzagging vertically", "shrinking"])
+def test_path_spread_of_real_clips_is_reproduced_and_one_repeated_clip_has_none(motion):
+    cfg = DataConfig()
+    scene = Scene("square", motion)
+    real_a, real_b = ([measure(c) for c in render_scenes([scene] * 20, cfg, np.random.default_rng(seed)).clips]
+                      for seed in (0, 1))
+    ratio = path_spread(real_a) / path_spread(real_b)
+    assert 0.7 < ratio < 1.4, "two draws of real clips vary alike"
+    assert path_spread([real_a[0]] * 20) < 1e-9, "one clip repeated does not vary"
+    rows = [(scene, "seen", path_spread(real_a) / path_spread(real_b)), (scene, "seen", 0.0)]
+    assert score_diversity(rows)["per_motion"][motion] == pytest.approx(ratio / 2, abs=1e-3)
