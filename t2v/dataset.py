@@ -33,7 +33,7 @@ PALETTE = np.array([COLOURS[c] for c in COLOUR_NAMES], dtype=np.uint8)
 
 @dataclass
 class Dataset:
-    clips: np.ndarray  # uint8 (N, T, H, W, 3)
+    clips: np.ndarray | None  # uint8 (N, T, H, W, 3); None until rendered (tracks only)
     shape: np.ndarray  # (N,) index into SHAPES
     colour: np.ndarray  # (N,) index into COLOUR_NAMES
     motion: np.ndarray  # (N,) index into MOTIONS
@@ -73,8 +73,7 @@ def track_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator)
         rows = np.flatnonzero(motion == index)
         if rows.size:
             centres[rows], sizes[rows] = sample_tracks(name, rows.size, cfg, rng)
-    empty = np.empty((n, 0, cfg.size, cfg.size, 3), dtype=np.uint8)
-    return Dataset(empty, shape, colour, motion, centres, sizes, [s.prompt() for s in scenes])
+    return Dataset(None, shape, colour, motion, centres, sizes, [s.prompt() for s in scenes])
 
 
 def render(data: Dataset, size: int, rows: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
@@ -113,7 +112,7 @@ RENDER_BLOCK = 128  # clips rendered per step: a buffer this size stays in cache
 
 def generate_dataset(cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None) -> Dataset:
     """Render the training set. With a sink (for example a file's write), each block of clips is handed to it
-    from one reused buffer and the returned Dataset holds no clips: memory stays one block, whatever n_clips."""
+    from one reused buffer and the returned Dataset's clips stay None: memory stays one block, whatever n_clips."""
     rng = np.random.default_rng(seed)
     scenes, prompts = sample_training_scenes(cfg, rng)
     blocks = [track_scenes(scenes[lo : lo + TRACK_BLOCK], cfg, rng) for lo in range(0, len(scenes), TRACK_BLOCK)]
@@ -125,7 +124,6 @@ def generate_dataset(cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], ob
     for lo in tqdm(range(0, len(scenes), RENDER_BLOCK), desc="render", unit="block", leave=False):
         rows = slice(lo, min(lo + RENDER_BLOCK, len(scenes)))
         sink(render(data, cfg.size, rows, out=buffer[: rows.stop - lo]))
-    data.clips = np.empty((0, cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
     return data
 
 

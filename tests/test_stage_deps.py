@@ -14,7 +14,6 @@ from tests.conftest import ROOT
 NOT_OUTPUT_DEFINING = {"t2v/errors.py", "t2v/atomic.py", "t2v/stage.py", "t2v/devices.py", "t2v/config.py"}
 READ_ONLY_IMPORTS = {
     "train-gan": {"t2v/dataset.py", "t2v/motions.py", "t2v/render.py"},  # load_dataset only
-    "render-report": {"t2v/config.py"},
 }
 
 
