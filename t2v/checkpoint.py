@@ -18,7 +18,13 @@ FORMAT = "t2v-generator-1"
 
 
 def save(obj: dict, path: str | Path) -> None:
-    write_with(path, lambda p: torch.save(obj, p))
+    # Saved through a file object: given a path, torch names the archive's root folder after the file, and the
+    # atomic write's temporary name is random, so the same weights would give different bytes (and DVC hashes).
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as file:
+            torch.save(obj, file)
+
+    write_with(path, write)
 
 
 def load(path: str | Path, what: str, hint: str) -> dict:

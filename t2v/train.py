@@ -91,6 +91,7 @@ class Trainer:
         self.ids = encode(data.prompts, vocab)
         self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
         self.epoch, self.step, self.log, self.seconds = 0, 0, [], 0.0
+        self.final: dict = {}  # the last epoch's mean losses and scores
         self.fingerprint = fingerprint(cfg, data)
         self.frames, self.size = frames, size
         if self.world > 1:
@@ -104,7 +105,7 @@ class Trainer:
     # ---- state -------------------------------------------------------------------------------------
     def state(self) -> dict:
         return {"fingerprint": self.fingerprint, "epoch": self.epoch, "step": self.step, "seconds": self.seconds,
-                "log": [list(r) for r in self.log], "G": self.G.state_dict(), "D": self.D.state_dict(),
+                "log": [list(r) for r in self.log], "final": self.final, "G": self.G.state_dict(), "D": self.D.state_dict(),
                 "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
 
     def try_resume(self, path: Path) -> bool:
@@ -120,6 +121,7 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.step, self.seconds = state["epoch"], state["step"], state["seconds"]
         self.log = [tuple(r) for r in state["log"]]
+        self.final = state.get("final", {})
         return True
 
     # ---- one epoch ---------------------------------------------------------------------------------
@@ -185,7 +187,8 @@ class Trainer:
                 tick, clips_since = now, 0
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
         self.epoch += 1
-        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / steps).round(5).tolist()))
+        self.final = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / steps).round(5).tolist()))
+        return self.final
 
     def _attribute_loss(self, logits: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
         return sum(F.cross_entropy(l.float(), labels[:, k]) for k, l in enumerate(logits)) / len(logits)
@@ -216,7 +219,6 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
     resumed = trainer.try_resume(state_path)
     if main and resumed:
         print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
-    last: dict = {}
     while trainer.epoch < cfg.train.epochs:
         start = time.perf_counter()
         last = trainer.run_epoch()
@@ -233,7 +235,7 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
     write_log(trainer.log, log_path)
     clips = trainer.step * cfg.train.batch_size
     metrics = {
-        "final": last or _last_logged(trainer.log),
+        "final": trainer.final,
         "wall_time_s": round(trainer.seconds, 2),
         "clips_per_s": round(clips / max(trainer.seconds, 1e-9), 2),
         "steps": trainer.step,
@@ -247,10 +249,6 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
     print(f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
           f"{trainer.seconds:.0f}s at {metrics['clips_per_s']:.0f} clips/s -> {model_path}")
     return metrics
-
-
-def _last_logged(log: list[tuple]) -> dict:
-    return dict(zip(LOG_FIELDS[2:6], log[-1][2:6])) if log else {}
 
 
 def init_distributed(device_name: str) -> None:

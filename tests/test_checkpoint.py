@@ -43,3 +43,14 @@ def test_checkpoint_holding_pickled_code_is_refused(tmp_path):
     with pytest.raises(T2VError, match="refused"):
         load_generator(tmp_path / "evil.pt")
     assert not marker.exists(), "the pickled code must never run"
+
+
+def test_the_same_weights_save_to_the_same_bytes(tmp_path):
+    """DVC hashes the file: two saves of one checkpoint (each through its own random temporary name) must match."""
+    from t2v import checkpoint
+
+    state = {"epoch": 3, "weights": torch.arange(12.0).view(3, 4)}
+    checkpoint.save(state, tmp_path / "a.pt")
+    checkpoint.save(state, tmp_path / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert torch.equal(checkpoint.load(tmp_path / "a.pt", "state", "")["weights"], state["weights"])

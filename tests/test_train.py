@@ -71,9 +71,10 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
 
 def test_changed_params_start_fresh(tmp_path, tiny, capsys):
     data = generate_dataset(tiny.data, tiny.seed)
-    _train(tiny, tmp_path, data)
-    _train(tiny, tmp_path, data)
+    first = _train(tiny, tmp_path, data)
+    again = _train(tiny, tmp_path, data)
     assert "resuming" in capsys.readouterr().out
+    assert again["final"] == first["final"], "a finished run resumed reports the same final losses"
     _train(tiny_config(train={"lr": 0.001}), tmp_path, data)
     assert "resuming" not in capsys.readouterr().out
 
