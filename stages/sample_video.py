@@ -14,13 +14,15 @@ def main(cfg, args) -> str:
     device = resolve_device(cfg.device)
     generator, vocab, _ = load_generator(args.model)
     with atomic_dir(args.videos) as tmp:
-        rows = write_videos(generator, vocab, cfg.sample.prompts, cfg.sample.grid, cfg.seed, cfg.sample.fps, tmp, device)
+        rows = write_videos(generator, vocab, cfg.sample.prompts, cfg.sample.grid, cfg.seed, cfg.sample.fps, tmp, device,
+                            variety=tuple(cfg.sample.variety))
     write_json(args.index, rows)
     report = evaluate(generator, vocab, load_heldout(Path(args.heldout)), cfg.sample.eval_clips, cfg.seed, device,
                       cfg.data)
     write_json(args.metrics, report)
     split = report["per_split"]
     return (f"motion seen {split['seen']['motion_acc']:.3f} held-out {split['heldout']['motion_acc']:.3f}, "
+            f"shape {report['overall']['shape_acc']:.3f}, colour {report['overall']['colour_acc']:.3f}, "
             f"clean {report['overall']['clean_shape_rate']:.3f}, diversity {report['diversity']['overall']:.3f} "
             f"-> {args.metrics}")
 

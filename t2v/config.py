@@ -51,6 +51,7 @@ class ModelConfig:
     noise_dim: int = knob(16, "noise width", lo=1, hi=512)
     g_channels: int = knob(64, "generator base channels", lo=4, hi=1024)
     d_channels: int = knob(16, "discriminator base channels", lo=4, hi=1024)
+    group: int = knob(4, "clips of one (shape, motion) the discriminator judges together", lo=1, hi=64)
 
 
 @dataclass
@@ -74,6 +75,11 @@ class SampleConfig:
          "square zigzagging horizontally", "red square moving up-right", "green triangle rotating clockwise",
          "yellow circle bouncing horizontally", "blue square shrinking"],
         "prompts to write videos for", min_len=1, prompts=True,
+    )
+    variety: list[str] = knob(
+        ["circle rotating clockwise", "square bouncing vertically", "triangle zigzagging horizontally",
+         "circle moving up-right"],
+        "prompts shown as 16 generated clips beside 16 real ones in the report", min_len=0, prompts=True,
     )
     grid: int = knob(4, "clips per video grid", lo=1, hi=64)
     fps: int = knob(8, "frames per second of MP4 and GIF", lo=1, hi=60)
@@ -194,6 +200,9 @@ def _check_cross_fields(config: Config) -> None:
     size = config.data.size
     if size % 16:
         raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
+    if config.train.batch_size % config.model.group:
+        raise _fail("train.batch_size", config.train.batch_size,
+                    f"must be a multiple of model.group ({config.model.group}): batches are whole groups")
     if config.data.frames % 2:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
 

@@ -1,6 +1,6 @@
 """Judge clips against their prompts from pixels alone: does the shape move as asked (motion), is it one solid
-blob of the right kind and colour (clean), does it stay coherent frame to frame (temporal), and do a prompt's
-clips vary as much as its real clips do (diversity)."""
+blob matching the ideal render of the named shape (shape) in the named colour (colour), does it stay coherent
+frame to frame (temporal), and do a prompt's coherent clips vary as much as its real clips do (diversity)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from t2v.dataset import COLOUR_NAMES, PALETTE
-from t2v.prompts import DIRECTIONS, SHAPES, Scene
+from t2v.prompts import DEFAULT_COLOUR, DIRECTIONS, SHAPES, Scene
+from t2v.shape_fit import fit_shapes
 from t2v.tracks import Track, measure
 
 # Thresholds are fractions of the frame width unless named otherwise; ground truth clears each with margin.
@@ -32,7 +33,10 @@ SWING = 0.05  # zigzagging: hysteresis for counting reversals across the axis
 MIN_REVERSALS = 2
 MAX_JUMP = 0.15  # temporal: largest centre step between frames
 MAX_SIZE_JUMP = 1.35  # temporal: largest size ratio between frames
-FILL_TRIANGLE_CIRCLE, FILL_CIRCLE_SQUARE = 0.68, 0.9
+# Shape and colour against the ideal render (t2v.shape_fit). Ground truth at 32 px scores IoU >= 0.97 with its
+# own shape and <= 0.85 with the others, and colour error <= 0.02; a dark rim or a mottled fill scores 0.14-0.28.
+MIN_SHAPE_IOU = 0.9
+MAX_COLOUR_ERROR = 0.08
 MAX_COLOUR_DISTANCE = 80.0
 MIN_SOLID = 0.95
 MAX_BLOB_FRACTION = 0.5
@@ -41,20 +45,12 @@ MAX_BLOB_FRACTION = 0.5
 @dataclass
 class Verdict:
     motion: bool
-    clean: bool
+    shape_ok: bool  # the named shape fits the blob best, and closely
+    colour_ok: bool  # the blob is the named colour, pixel by pixel
+    clean: bool  # one solid blob, shape_ok and colour_ok
     temporal: bool
-    shape: str | None
-    colour: str | None
-
-
-def classify_shape(track: Track) -> str | None:
-    ok = track.visible & ~track.touches_edge
-    if not ok.any():
-        return None
-    areas = np.where(ok, track.area, -1)
-    largest = np.argsort(areas)[::-1][: max(1, ok.sum() // 2)]  # small blobs are too pixelated to tell apart
-    fill = float(np.median(track.fill[largest]))
-    return "triangle" if fill < FILL_TRIANGLE_CIRCLE else "circle" if fill < FILL_CIRCLE_SQUARE else "square"
+    shape: str | None  # the best-fitting shape, None when no frame could be judged
+    colour: str | None  # the nearest palette colour, None when nothing is near
 
 
 def classify_colour(track: Track) -> str | None:
@@ -155,41 +151,78 @@ def judge_temporal(track: Track, scene: Scene) -> bool:
                 and (scene.motion.startswith("moving") or len(seen) == len(track.visible)))
 
 
-def judge(clip: np.ndarray | Track, scene: Scene) -> Verdict:
-    """clip: uint8 (T, H, W, 3), or its Track when already measured."""
-    track = clip if isinstance(clip, Track) else measure(clip)
-    shape, colour = classify_shape(track), classify_colour(track)
+def judge(clip: np.ndarray, scene: Scene, track: Track | None = None) -> Verdict:
+    """clip: uint8 (T, H, W, 3); its Track when already measured."""
+    track = measure(clip) if track is None else track
+    colour = classify_colour(track)
+    fit = fit_shapes(clip, track, scene.rgb)
+    shape_ok = bool(fit is not None and fit.best == scene.shape and fit.iou[SHAPES.index(scene.shape)] >= MIN_SHAPE_IOU)
+    colour_ok = bool(fit is not None and colour == (scene.colour or DEFAULT_COLOUR)
+                     and fit.colour_error <= MAX_COLOUR_ERROR)
     seen = track.visible
     one_solid_blob = seen.any() and bool((track.blobs[seen] == 1).all()
                                          and (track.solid[seen] >= MIN_SOLID).all()
                                          and (track.speck_pixels <= 2).all() and _shape_sized(track))
-    clean = one_solid_blob and shape == scene.shape and colour == (scene.colour or "blue")
-    return Verdict(judge_motion(track, scene), clean, judge_temporal(track, scene), shape, colour)
+    return Verdict(judge_motion(track, scene), shape_ok, colour_ok, one_solid_blob and shape_ok and colour_ok,
+                   judge_temporal(track, scene), fit.best if fit else None, colour)
+
+
+def _paths(tracks: list[Track]) -> np.ndarray:
+    """(k, T, 3): per clip and frame, the centre (x, y) and half-size in frame widths; NaN where no blob shows."""
+    paths = np.stack([np.concatenate([t.centre, np.sqrt(t.area / np.pi)[:, None]], axis=1) for t in tracks])
+    return paths / tracks[0].size
 
 
 def path_spread(tracks: list[Track]) -> float:
     """How far a prompt's clips' paths lie from their mean path, in frame widths: the RMS over clips and frames
-    (frames where a clip shows no blob are skipped). Zero when every clip takes the same path."""
-    centres = np.stack([t.centre for t in tracks]) / tracks[0].size  # (k, T, 2)
-    visible = np.isfinite(centres).all(axis=-1)
+    of the distance in (x, y, half-size) (frames where a clip shows no blob are skipped). Zero when every clip
+    takes the same path at the same size."""
+    paths = _paths(tracks)
+    visible = np.isfinite(paths).all(axis=-1)
     if visible.sum() < 2:
         return 0.0
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a frame no clip shows has no mean
-        deviation = centres - np.nanmean(centres, axis=0)
+        deviation = paths - np.nanmean(np.where(visible[..., None], paths, np.nan), axis=0)
     return float(np.sqrt(np.mean(np.sum(deviation[visible] ** 2, axis=-1))))
 
 
+def path_distinctness(tracks: list[Track]) -> float:
+    """The mean distance from each clip's path to its nearest sibling's (RMS over the frames both show), in
+    frame widths. Spread alone cannot tell twenty paths from four repeated five times; this can (zero)."""
+    paths = _paths(tracks)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # two clips that share no visible frame: no distance
+        distance = np.sqrt(np.nanmean(np.sum((paths[:, None] - paths[None]) ** 2, axis=-1), axis=-1))
+    distance[~np.isfinite(distance)] = np.inf
+    np.fill_diagonal(distance, np.inf)
+    nearest = distance.min(axis=1)
+    return float(np.mean(nearest[np.isfinite(nearest)])) if np.isfinite(nearest).any() else 0.0
+
+
+def diversity(generated: list[Track], valid: list[bool], real_draws: list[list[Track]]) -> float:
+    """A prompt's variety against real clips: the lesser of two ratios to the mean over draws of as many real
+    clips, capped at 1 and times the valid share: path spread (the range covered) and path distinctness (no two
+    clips alike). Only valid clips count (moving as asked, coherently): clips that jump or go astray add no
+    variety, and variety beyond the data's earns nothing. 1.0: every clip valid, as varied as the data."""
+    kept = [track for track, ok in zip(generated, valid) if ok]
+    if len(kept) < 2:
+        return 0.0
+    spread = path_spread(kept) / max(float(np.mean([path_spread(r) for r in real_draws])), 1e-6)
+    distinct = path_distinctness(kept) / max(float(np.mean([path_distinctness(r) for r in real_draws])), 1e-6)
+    return min(1.0, spread, distinct) * len(kept) / len(generated)
+
+
 def score_diversity(rows: list[tuple[Scene, str, float]]) -> dict:
-    """Aggregate (scene, split, generated spread / real spread) rows: 1.0 varies as much as the real clips, 0.0
-    is one clip repeated. Mean ratio overall, per split and per motion."""
+    """Aggregate (scene, split, diversity) rows: mean overall, per split, per motion and per prompt."""
     def mean(values):
         return round(float(np.mean(values)), 4) if values else 0.0
 
-    groups: dict[str, dict[str, list[float]]] = {"per_split": defaultdict(list), "per_motion": defaultdict(list)}
-    for scene, split, ratio in rows:
-        groups["per_split"][split].append(ratio)
-        groups["per_motion"][scene.motion].append(ratio)
+    groups: dict[str, dict[str, list[float]]] = {f"per_{g}": defaultdict(list) for g in ("split", "motion", "prompt")}
+    for scene, split, value in rows:
+        groups["per_split"][split].append(value)
+        groups["per_motion"][scene.motion].append(value)
+        groups["per_prompt"][scene.prompt()].append(value)
     return {"overall": mean([r for _, _, r in rows]),
             **{name: {k: mean(v) for k, v in sorted(members.items())} for name, members in groups.items()}}
 
@@ -198,6 +231,8 @@ def summarise(verdicts: list[Verdict]) -> dict:
     n = max(1, len(verdicts))
     return {
         "motion_acc": round(sum(v.motion for v in verdicts) / n, 4),
+        "shape_acc": round(sum(v.shape_ok for v in verdicts) / n, 4),
+        "colour_acc": round(sum(v.colour_ok for v in verdicts) / n, 4),
         "clean_shape_rate": round(sum(v.clean for v in verdicts) / n, 4),
         "temporal_consistency": round(sum(v.temporal for v in verdicts) / n, 4),
         "n_clips": len(verdicts),

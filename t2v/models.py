@@ -46,13 +46,18 @@ def _up_block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class LayeredGenerator(nn.Module):
-    """A sprite drawn once per clip from the appearance words and content noise, moved and scaled per frame
-    by a recurrent motion network (a MoCoGAN-style motion code) and composited on white with a spatial
-    transformer. Frames share one sprite and one track, so clips are coherent by construction.
+    """A sprite drawn once per clip, moved and scaled per frame by a recurrent motion network (a MoCoGAN-style
+    motion code) and composited on white with a spatial transformer. Frames share one sprite and one track, so
+    clips are coherent by construction.
+
+    The sprite is one flat colour, from the colour words, over an alpha mask drawn from the shape words and
+    content noise: a fill cannot be mottled or rimmed, and the mask alone carries the outline. Alpha saturates to
+    exactly 0 and 1, so the background stays white and the fill solid.
 
     Each frame the recurrent network, which sees the current pose and a clock, sets four motion primitives:
     a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
-    amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially."""
+    amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
+    motion noise sets everything the words leave open (start, phase, speed, size)."""
 
     base_extent = 0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
     # so the sprite has little room to paint a path instead of moving along it
@@ -61,6 +66,7 @@ class LayeredGenerator(nn.Module):
     max_turn = 0.6  # radians about the centre
     max_step = 0.25  # normalised frame units
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
+    alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
 
     def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
@@ -69,12 +75,13 @@ class LayeredGenerator(nn.Module):
         e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
         self.text = TextEncoder(vocab, e)
         ups = int(math.log2(size // 2 // 4))  # the sprite is half the frame
-        self.sprite_seed = nn.Sequential(nn.Linear(2 * e + z, c * 16), nn.LeakyReLU(0.2))
+        self.paint = nn.Linear(e, 3)
+        self.sprite_seed = nn.Sequential(nn.Linear(e + z, c * 16), nn.LeakyReLU(0.2))
         blocks, ch = [], c
         for _ in range(ups):
             blocks.append(_up_block(ch, max(ch // 2, 16)))
             ch = max(ch // 2, 16)
-        self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 4, 3, padding=1))
+        self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 1, 3, padding=1))
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
         self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7))
@@ -94,9 +101,10 @@ class LayeredGenerator(nn.Module):
         z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
         colour, shape, motion = self.text(ids).unbind(dim=1)
 
-        seed = self.sprite_seed(torch.cat([colour, shape, z_content], dim=1)).view(b, -1, 4, 4)
-        sprite = self.sprite(seed)  # (B, 4, s/2, s/2): RGB logits and alpha logit
-        sprite = torch.cat([torch.tanh(sprite[:, :3]), torch.sigmoid(sprite[:, 3:])], dim=1)
+        seed = self.sprite_seed(torch.cat([shape, z_content], dim=1)).view(b, -1, 4, 4)
+        m = self.alpha_margin
+        alpha = (torch.sigmoid(self.sprite(seed)) * (1 + 2 * m) - m).clamp(0.0, 1.0)  # (B, 1, s/2, s/2)
+        rgb = torch.tanh(self.paint(colour))  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
         hidden, pose, wave = init[:, :-7], init[:, -7:-4], init[:, -4:]
@@ -116,7 +124,7 @@ class LayeredGenerator(nn.Module):
                                 pose[:, 2] + 0.1 * grow], dim=1)
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
-        return self.composite(sprite, track + self._oscillation(wave))
+        return self.composite(alpha, rgb, track + self._oscillation(wave))
 
     def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
         """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3)."""
@@ -128,7 +136,8 @@ class LayeredGenerator(nn.Module):
         offset = amplitude[:, None, :] * triangle[..., None]
         return F.pad(offset, (0, 1))
 
-    def composite(self, sprite: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+    def composite(self, alpha: torch.Tensor, rgb: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+        """alpha (B, 1, h, w) in [0, 1], rgb (B, 3) in [-1, 1], track (B, T, 3) -> clips (B, 3, T, H, W)."""
         b, t, s = track.shape[0], track.shape[1], self.size
         lo, hi = self.log_scale_range
         mid, half = (lo + hi) / 2, (hi - lo) / 2
@@ -137,12 +146,11 @@ class LayeredGenerator(nn.Module):
         zero = torch.zeros_like(inv)
         theta = torch.stack([torch.stack([inv, zero, -track[..., 0] * inv], -1),
                              torch.stack([zero, inv, -track[..., 1] * inv], -1)], dim=-2)  # (B, T, 2, 3)
-        grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 4, s, s], align_corners=False)
-        frames = sprite.unsqueeze(1).expand(b, t, *sprite.shape[1:]).reshape(b * t, *sprite.shape[1:])
-        layer = F.grid_sample(frames, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        rgb, alpha = layer[:, :3], layer[:, 3:]
-        video = rgb * alpha + (1.0 - alpha)  # white background is +1
-        return video.view(b, t, 3, s, s).transpose(1, 2)
+        grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 1, s, s], align_corners=False)
+        masks = alpha.unsqueeze(1).expand(b, t, *alpha.shape[1:]).reshape(b * t, *alpha.shape[1:])
+        cover = F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        cover = cover.view(b, 1, t, s, s)
+        return rgb[:, :, None, None, None] * cover + (1.0 - cover)  # over white (+1)
 
 
 class ClipJudge(nn.Module):
@@ -160,6 +168,9 @@ def _coords(size: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(axis, axis, indexing="xy"))  # (2, H, W): x then y
 
 
+PATH_FEATURES = 8  # per frame, from ink_track
+
+
 def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """The path of the ink in each frame, differentiable: clips (B, 3, T, H, W) -> (B, T, 8) features: centre
     (x, y), spread (x, y), log ink mass, velocity (x, y) and the angular velocity about the frame centre.
@@ -175,14 +186,27 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     return torch.stack([cx, cy, sx, sy, mass.log() - math.log(ink[0, 0].numel()), 5 * vx, 5 * vy, 5 * spin], dim=-1)
 
 
+def group_spread(path: torch.Tensor, group: int) -> torch.Tensor:
+    """Per-frame standard deviation of each path feature over consecutive groups of clips: (B, T, F) -> (B, T, F),
+    every clip of a group given its group's spread (minibatch standard deviation, grouped by prompt). Batches
+    are laid out in groups of one (shape, motion), so a generator that draws one path per prompt shows zero
+    spread where real clips show their natural variety."""
+    b = path.shape[0]
+    g = math.gcd(b, group)
+    spread = path.view(b // g, g, *path.shape[1:]).var(dim=1, unbiased=False).add(1e-6).sqrt()
+    return spread.repeat_interleave(g, dim=0)
+
+
 class VideoDiscriminator(ClipJudge):
     """3D convolutions over the whole clip (with coordinate channels, so absolute position and the frame edges
-    are visible) and 1D convolutions over the ink's path (ink_track), flattened to features together; the
-    score is a projection onto the text, and heads predict the shape, colour and motion the clip shows."""
+    are visible) and 1D convolutions over the ink's path (ink_track) beside its group's spread (group_spread),
+    flattened to features together; the score is a projection onto the text, and heads predict the shape,
+    colour and motion the clip shows."""
 
     def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
+        self.group = cfg.group
         self.register_buffer("coords", _coords(size), persistent=False)
         layers, ch_in, ch, t, s = [], 5, c, frames, size
         while s > 4:
@@ -191,7 +215,7 @@ class VideoDiscriminator(ClipJudge):
             t, s, ch_in, ch = t // stride_t, s // 2, ch, min(ch * 2, 8 * c)
         self.conv = nn.Sequential(*layers)
         features = 8 * c
-        self.track = nn.Sequential(nn.Conv1d(8, features, 3, padding=1), nn.LeakyReLU(0.2),
+        self.track = nn.Sequential(nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1), nn.LeakyReLU(0.2),
                                    nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten())
         self.features = nn.Sequential(nn.Linear(ch_in * t * s * s + features * frames, features), nn.LeakyReLU(0.2))
         self.text = TextEncoder(vocab, e)
@@ -203,7 +227,8 @@ class VideoDiscriminator(ClipJudge):
         b, _, t, s, _ = clips.shape
         coords = self.coords.to(clips.dtype)
         frames = self.conv(torch.cat([clips, coords[None, :, None].expand(b, 2, t, s, s)], dim=1)).flatten(1)
-        path = self.track(ink_track(clips, coords).transpose(1, 2))
+        path = ink_track(clips, coords)
+        path = self.track(torch.cat([path, group_spread(path, self.group)], dim=2).transpose(1, 2))
         return self.features(torch.cat([frames, path], dim=1))
 
     def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:

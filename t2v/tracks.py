@@ -1,5 +1,5 @@
 """Read a shape's track back from pixels alone: per frame, the blobs of ink on white, the main blob's centre,
-size, bounding-box fill (which tells circle, square and triangle apart) and colour."""
+size, solidity and colour."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ class Track:
     speck_pixels: np.ndarray  # (T,) pixels in smaller components
     centre: np.ndarray  # (T, 2) ink-weighted centre (x, y), pixels
     area: np.ndarray  # (T,) main blob's ink-weighted area, pixels
-    fill: np.ndarray  # (T,) main blob's pixel count / bounding-box area
     solid: np.ndarray  # (T,) main blob's pixel count / its hole-filled pixel count
     touches_edge: np.ndarray  # (T,) bool: the main blob's bounding box meets the frame border
     rgb: np.ndarray  # (T, 3) mean colour of the main blob's core pixels
@@ -46,10 +45,10 @@ def measure(clip: np.ndarray) -> Track:
     """clip: uint8 (T, H, W, 3) RGB."""
     t, h, w, _ = clip.shape
     amount = ink(clip)
-    blobs, specks, area, fill, solid = (np.zeros(t) for _ in range(5))
+    blobs, specks, area, solid = (np.zeros(t) for _ in range(4))
     touches = np.zeros(t, dtype=bool)
     centre, rgb = np.full((t, 2), np.nan), np.full((t, 3), np.nan)
-    area[:] = fill[:] = solid[:] = np.nan
+    area[:] = solid[:] = np.nan
     for f in range(t):
         mask = (amount[f] >= INK_THRESHOLD).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -69,7 +68,6 @@ def measure(clip: np.ndarray) -> Track:
         area[f] = total
         ys, xs = np.indices((h, w))
         centre[f] = ((weight * (xs + 0.5)).sum() / total, (weight * (ys + 0.5)).sum() / total)
-        fill[f] = pixels / float(bw * bh)
         contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         filled = np.zeros_like(mask)
         cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
@@ -77,4 +75,4 @@ def measure(clip: np.ndarray) -> Track:
         touches[f] = x == 0 or y == 0 or x + bw == w or y + bh == h
         core = blob & (amount[f] >= 0.75 * amount[f][blob].max())
         rgb[f] = clip[f][core].mean(axis=0)
-    return Track(blobs, specks, centre, area, fill, solid, touches, rgb, w)
+    return Track(blobs, specks, centre, area, solid, touches, rgb, w)

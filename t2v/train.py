@@ -69,6 +69,22 @@ def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7919 + rank)
 
 
+def grouped_batches(pairs: torch.Tensor, group: int, groups_per_batch: int, rng: torch.Generator) -> list[torch.Tensor]:
+    """One epoch's batches: indices into the dataset, each batch `groups_per_batch` groups of `group` clips that
+    share a (shape, motion) pair, so the discriminator can compare a prompt's clips with each other. pairs: (N,)
+    pair index per clip. A pair with fewer clips than a group (tiny datasets only) repeats some of them."""
+    groups = []
+    for key in torch.unique(pairs).tolist():
+        members = torch.nonzero(pairs == key).squeeze(1)
+        members = members[torch.randperm(len(members), generator=rng)]
+        if len(members) < group:
+            members = members[torch.randint(len(members), (group,), generator=rng)]
+        groups.append(members[: len(members) // group * group].view(-1, group))
+    stacked = torch.cat(groups)[torch.randperm(sum(len(g) for g in groups), generator=rng)]
+    count = max(1, len(stacked) // groups_per_batch)
+    return [stacked[i * groups_per_batch : (i + 1) * groups_per_batch].flatten() for i in range(count)]
+
+
 def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     with torch.no_grad():
         ema_params, params = list(ema.parameters()), list(model.parameters())
@@ -84,13 +100,15 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.G = build_generator(cfg.model, vocab, frames, size).to(device)
         self.D = build_discriminator(cfg.model, vocab, frames, size).to(device)
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        # An EMA is kept only when sampled from: train.ema 0 (the default) samples G as trained.
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.train.ema > 0 else None
         betas = tuple(cfg.train.betas)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.train.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
         self.ids = encode(data.prompts, vocab)
         self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
-        self.epoch, self.step, self.log, self.seconds = 0, 0, [], 0.0
+        self.pairs = self.labels[:, 0] * len(prompts.MOTIONS) + self.labels[:, 2]  # (shape, motion) per clip
+        self.epoch, self.step, self.clips, self.log, self.seconds = 0, 0, 0, [], 0.0  # clips: real clips seen
         self.final: dict = {}  # the last epoch's mean losses and scores
         self.fingerprint = fingerprint(cfg, data)
         self.frames, self.size = frames, size
@@ -104,9 +122,9 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"fingerprint": self.fingerprint, "epoch": self.epoch, "step": self.step, "seconds": self.seconds,
+        return {"fingerprint": self.fingerprint, "epoch": self.epoch, "step": self.step, "clips": self.clips, "seconds": self.seconds,
                 "log": [list(r) for r in self.log], "final": self.final, "G": self.G.state_dict(), "D": self.D.state_dict(),
-                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+                **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
 
     def try_resume(self, path: Path) -> bool:
         if not path.exists():
@@ -116,10 +134,12 @@ class Trainer:
             return False
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
-        self.G_ema.load_state_dict(state["G_ema"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.step, self.seconds = state["epoch"], state["step"], state["seconds"]
+        self.clips = state["clips"]
         self.log = [tuple(r) for r in state["log"]]
         self.final = state.get("final", {})
         return True
@@ -128,17 +148,20 @@ class Trainer:
     def run_epoch(self) -> dict:
         cfg, dev = self.cfg.train, self.device
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
-        n = len(self.data.prompts)
-        order = torch.randperm(n, generator=_epoch_generator(self.cfg.seed, self.epoch, 0))[self.rank :: self.world]
-        batch = max(1, cfg.batch_size // self.world)
-        steps = len(order) // batch if len(order) >= batch else 1
+        group = self.cfg.model.group
+        groups_per_batch = max(1, cfg.batch_size // group // self.world)
+        # Every rank draws the same epoch plan and takes its own share of each step's groups.
+        plan = grouped_batches(self.pairs, group, groups_per_batch * self.world,
+                               _epoch_generator(self.cfg.seed, self.epoch, 0))
+        batches = [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
+        steps = len(batches)
         real_loss, fake_loss, gen_loss = adversarial_losses(cfg.loss)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda" and cfg.amp == "bf16")
         bar = tqdm(range(steps), desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=self.rank != 0)
         sums = np.zeros(4)
         tick, clips_since = time.perf_counter(), 0
         for i in bar:
-            idx = order[i * batch : (i + 1) * batch].sort().values  # sorted reads are kinder to a memory map
+            idx = batches[i]  # whole groups of one (shape, motion), kept in order: group_spread relies on it
             real = to_clips(self.data.clips[idx.numpy()], dev)
             ids, labels = self.ids[idx].to(dev), self.labels[idx].to(dev)
             shift = int(torch.randint(1, max(2, len(idx)), (1,), generator=rng))
@@ -171,7 +194,8 @@ class Trainer:
             loss_g.backward()
             self.opt_g.step()
             self.D.requires_grad_(True)
-            _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
+            if self.G_ema is not None:
+                _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
 
             self.step += 1
             values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
@@ -180,6 +204,7 @@ class Trainer:
                                f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr")
             sums += values
             clips_since += len(idx) * self.world
+            self.clips += len(idx) * self.world
             if self.step % cfg.log_every == 0:
                 now = time.perf_counter()
                 self.log.append((self.step, self.epoch + 1, *[round(v, 5) for v in values],
@@ -230,14 +255,13 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
                   flush=True)
     if not main:
         return {}
-    sampler = trainer.G_ema if cfg.train.ema > 0 else trainer.G
+    sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
     checkpoint.save(checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path)
     write_log(trainer.log, log_path)
-    clips = trainer.step * cfg.train.batch_size
     metrics = {
         "final": trainer.final,
         "wall_time_s": round(trainer.seconds, 2),
-        "clips_per_s": round(clips / max(trainer.seconds, 1e-9), 2),
+        "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
         "steps": trainer.step,
         "epochs": trainer.epoch,
         "device": str(device),
