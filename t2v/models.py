@@ -40,9 +40,27 @@ class TextEncoder(nn.Module):
         return torch.where(member.any(dim=-1, keepdim=True), pooled, self.absent.to(pooled.dtype))
 
 
-def _up_block(c_in: int, c_out: int) -> nn.Sequential:
-    # No batch norm: the sampled generator then behaves exactly as the trained one, batch of one included.
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1), nn.LeakyReLU(0.2))
+class MaskField(nn.Module):
+    """The sprite's alpha logits as a function of position: a ReLU network over (u, v) whose every layer is
+    shifted by the clip's code (shape words and content noise). A ReLU network's level sets are polygons, so
+    straight edges and sharp corners come naturally, and a circle is a polygon of many sides. Evaluated on a
+    grid: code (B, C) -> logits (B, 1, n, n)."""
+
+    def __init__(self, code_dim: int, width: int, n: int, depth: int = 3):
+        super().__init__()
+        axis = torch.linspace(-1.0, 1.0, n)
+        self.register_buffer("grid", torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).view(-1, 2),
+                             persistent=False)  # (n*n, 2): u then v
+        self.n = n
+        self.layers = nn.ModuleList([nn.Linear(2 if i == 0 else width, width) for i in range(depth)])
+        self.shifts = nn.ModuleList([nn.Linear(code_dim, width) for _ in range(depth)])
+        self.out = nn.Linear(width, 1)
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        h = self.grid.to(code.dtype)[None]  # (1, P, 2)
+        for layer, shift in zip(self.layers, self.shifts):
+            h = F.relu(layer(h) + shift(code)[:, None])  # (B, P, W)
+        return self.out(h).view(-1, 1, self.n, self.n)
 
 
 class LayeredGenerator(nn.Module):
@@ -74,14 +92,8 @@ class LayeredGenerator(nn.Module):
         self.frame_noise = max(2, cfg.noise_dim // 4)
         e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
         self.text = TextEncoder(vocab, e)
-        ups = int(math.log2(size // 2 // 4))  # the sprite is half the frame
         self.paint = nn.Linear(e, 3)
-        self.sprite_seed = nn.Sequential(nn.Linear(e + z, c * 16), nn.LeakyReLU(0.2))
-        blocks, ch = [], c
-        for _ in range(ups):
-            blocks.append(_up_block(ch, max(ch // 2, 16)))
-            ch = max(ch // 2, 16)
-        self.sprite = nn.Sequential(*blocks, nn.Conv2d(ch, 1, 3, padding=1))
+        self.mask = MaskField(e + z, c, size // 2)  # the sprite grid is half the frame, about one sample a pixel
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
         self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7))
@@ -101,9 +113,8 @@ class LayeredGenerator(nn.Module):
         z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
         colour, shape, motion = self.text(ids).unbind(dim=1)
 
-        seed = self.sprite_seed(torch.cat([shape, z_content], dim=1)).view(b, -1, 4, 4)
         m = self.alpha_margin
-        alpha = (torch.sigmoid(self.sprite(seed)) * (1 + 2 * m) - m).clamp(0.0, 1.0)  # (B, 1, s/2, s/2)
+        alpha = (torch.sigmoid(self.mask(torch.cat([shape, z_content], dim=1))) * (1 + 2 * m) - m).clamp(0.0, 1.0)
         rgb = torch.tanh(self.paint(colour))  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
@@ -197,39 +208,76 @@ def group_spread(path: torch.Tensor, group: int) -> torch.Tensor:
     return spread.repeat_interleave(g, dim=0)
 
 
+def ink_crops(clips: torch.Tensor, centre: torch.Tensor, frames: torch.Tensor, side: int) -> torch.Tensor:
+    """Exact pixel windows around the ink: clips (B, 3, T, H, W), centre (B, T, 2) in [-1, 1] (ink_track's x, y),
+    frames (K,) indices -> (B * K, 3, side, side), the window's centre rounded to a pixel so nothing is blurred.
+    Outside the frame reads as white."""
+    b, _, _, size, _ = clips.shape
+    picked = clips[:, :, frames].transpose(1, 2).reshape(-1, 3, size, size)  # (B*K, 3, H, W)
+    unit = 2.0 / (size - 1)  # one pixel in align_corners=True units
+    middle = torch.round((centre[:, frames].reshape(-1, 2).detach() + 1.0) / unit) * unit - 1.0
+    offsets = (torch.arange(side, device=clips.device, dtype=clips.dtype) - side // 2) * unit
+    grid = torch.stack(torch.meshgrid(offsets, offsets, indexing="xy"), dim=-1)  # (side, side, 2): x, y
+    grid = (middle[:, None, None, :] + grid[None]).to(clips.dtype)
+    return F.grid_sample(picked - 1.0, grid, mode="nearest", padding_mode="zeros", align_corners=True) + 1.0
+
+
+def _downsampling_stack(conv: type, ch_in: int, c: int, size: int, kernel, strides) -> tuple[list[nn.Module], int, int]:
+    """Strided convolutions halving `size` down to 4: the layers, the channels out and the time divisor."""
+    layers, ch, time_div = [], c, 1
+    while size > 4:
+        stride = strides(len(layers))
+        layers += [conv(ch_in, ch, kernel, stride, 1), nn.LeakyReLU(0.2)]
+        time_div *= stride[0] if isinstance(stride, tuple) else 1
+        size, ch_in, ch = size // 2, ch, min(ch * 2, 8 * c)
+    return layers, ch_in, time_div
+
+
 class VideoDiscriminator(ClipJudge):
-    """3D convolutions over the whole clip (with coordinate channels, so absolute position and the frame edges
-    are visible) and 1D convolutions over the ink's path (ink_track) beside its group's spread (group_spread),
-    flattened to features together; the score is a projection onto the text, and heads predict the shape,
-    colour and motion the clip shows."""
+    """Three views of a clip, flattened to features together: 3D convolutions over the clip pooled to at most
+    MOTION_SIZE pixels (with coordinate channels, so absolute position and the frame edges are visible), 2D
+    convolutions over full-resolution windows around the ink in a few frames (the shape's outline and fill), and
+    1D convolutions over the ink's path (ink_track) beside its group's spread (group_spread). The score is a
+    projection onto the text, and heads predict the shape, colour and motion the clip shows."""
+
+    motion_size = 32  # motion reads as plainly at 32 px; at 64 px the pooled 3D branch costs a sixth
+    looks = 4  # frames whose ink windows the appearance branch judges, spread over the clip
 
     def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
-        self.group = cfg.group
+        self.group, self.pool, self.window = cfg.group, max(1, size // self.motion_size), size // 2
         self.register_buffer("coords", _coords(size), persistent=False)
-        layers, ch_in, ch, t, s = [], 5, c, frames, size
-        while s > 4:
-            stride_t = 2 if len(layers) == 2 else 1  # halve time once, after motion is seen at full rate
-            layers += [nn.Conv3d(ch_in, ch, (3, 4, 4), (stride_t, 2, 2), (1, 1, 1)), nn.LeakyReLU(0.2)]
-            t, s, ch_in, ch = t // stride_t, s // 2, ch, min(ch * 2, 8 * c)
-        self.conv = nn.Sequential(*layers)
+        small = size // self.pool
+        self.register_buffer("small_coords", _coords(small), persistent=False)
+        self.register_buffer("look_frames", torch.linspace(0, frames - 1, self.looks).round().long(), persistent=False)
+        # time is halved once, at the second layer, after motion is seen at full rate
+        layers, ch3, time_div = _downsampling_stack(nn.Conv3d, 5, c, small, (3, 4, 4),
+                                                    lambda i: (2 if i == 2 else 1, 2, 2))
+        self.conv = nn.Sequential(*layers).to(memory_format=torch.channels_last_3d)
         features = 8 * c
+        layers, ch2, _ = _downsampling_stack(nn.Conv2d, 3, c, self.window, 4, lambda i: 2)
+        self.look = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2))
         self.track = nn.Sequential(nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1), nn.LeakyReLU(0.2),
                                    nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten())
-        self.features = nn.Sequential(nn.Linear(ch_in * t * s * s + features * frames, features), nn.LeakyReLU(0.2))
+        flat = ch3 * (frames // time_div) * 16 + features + features * frames
+        self.features = nn.Sequential(nn.Linear(flat, features), nn.LeakyReLU(0.2))
         self.text = TextEncoder(vocab, e)
         self.project = nn.Linear(len(ROLES) * e, features)
         self.score = nn.Linear(features, 1)
         self.attributes = nn.Linear(features, sum(N_ATTRIBUTES))
 
     def embed(self, clips: torch.Tensor) -> torch.Tensor:
-        b, _, t, s, _ = clips.shape
-        coords = self.coords.to(clips.dtype)
-        frames = self.conv(torch.cat([clips, coords[None, :, None].expand(b, 2, t, s, s)], dim=1)).flatten(1)
-        path = ink_track(clips, coords)
+        b, _, t, _, _ = clips.shape
+        path = ink_track(clips, self.coords.to(clips.dtype))
+        small = F.avg_pool3d(clips, (1, self.pool, self.pool)) if self.pool > 1 else clips
+        coords = self.small_coords.to(clips.dtype)[None, :, None].expand(b, 2, t, *small.shape[-2:])
+        motion = torch.cat([small, coords], dim=1).contiguous(memory_format=torch.channels_last_3d)
+        motion = self.conv(motion).flatten(1)
+        looks = self.look(ink_crops(clips, path[..., :2], self.look_frames, self.window))
+        looks = looks.view(b, self.looks, -1).mean(dim=1)
         path = self.track(torch.cat([path, group_spread(path, self.group)], dim=2).transpose(1, 2))
-        return self.features(torch.cat([frames, path], dim=1))
+        return self.features(torch.cat([motion, looks, path], dim=1))
 
     def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Score (B,) of clip features against text ids: high for a real clip that matches its text."""

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -65,3 +66,24 @@ def test_text_encoder_reads_each_role_from_its_own_words():
     assert torch.equal(shape[0], shape[3]) and not torch.allclose(motion[0], motion[3])
     assert torch.equal(colour[4], encoder.absent[0].detach()), "a prompt without a colour reads the learned default"
     assert torch.isfinite(encoder(ids).sum()), "an absent role leaves no NaN behind"
+
+
+def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
+    from t2v.config import DataConfig
+    from t2v.dataset import render_scenes
+    from t2v.models import _coords, ink_crops, ink_track
+    from t2v.prompts import Scene
+    from t2v.train import to_clips
+
+    cfg = DataConfig(size=64, frames=10)
+    data = render_scenes([Scene("triangle", "shrinking", "red"), Scene("square", "rotating clockwise")], cfg,
+                         np.random.default_rng(0))
+    clips = to_clips(data.clips, torch.device("cpu"))
+    frames = torch.tensor([0, 9])
+    crops = ink_crops(clips, ink_track(clips, _coords(64))[..., :2], frames, 32)
+    assert crops.shape == (4, 3, 32, 32)
+    whole = clips[:, :, frames].transpose(1, 2).reshape(-1, 3, 64, 64)
+    ink = lambda x: (1 - x.min(dim=1).values).sum(dim=(1, 2))  # noqa: E731
+    assert torch.allclose(ink(crops), ink(whole), rtol=1e-5), "the window holds all the ink"
+    pixels = set(np.unique(crops.numpy().round(5))) - {1.0}
+    assert pixels <= set(np.unique(whole.numpy().round(5))), "window pixels are frame pixels, not blends"
