@@ -13,11 +13,12 @@ from t2v.stage import run_stage
 def main(cfg, args) -> str:
     device = resolve_device(cfg.device)
     generator, vocab, _ = load_generator(args.model)
+    heldout = load_heldout(Path(args.heldout))  # every input is read before the first output is replaced
     with atomic_dir(args.videos) as tmp:
         rows = write_videos(generator, vocab, cfg.sample.prompts, cfg.sample.grid, cfg.seed, cfg.sample.fps, tmp, device,
                             variety=tuple(cfg.sample.variety))
     write_json(args.index, rows)
-    report = evaluate(generator, vocab, load_heldout(Path(args.heldout)), cfg.sample.eval_clips, cfg.seed, device,
+    report = evaluate(generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device,
                       cfg.data)
     write_json(args.metrics, report)
     split = report["per_split"]

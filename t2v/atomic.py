@@ -46,6 +46,10 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success it takes the target's place whole."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A process killed mid-write (kill -9) leaves its temporary directory behind: the next run clears it.
+    for stale in target.parent.glob(f".{target.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     os.chmod(tmp, 0o755)
     old = target.with_name(f".{target.name}.old")

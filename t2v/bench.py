@@ -67,6 +67,28 @@ def bench_render(n_clips: int, frames: int = 10, size: int = 64) -> dict:
             "tutorial_clips_per_s": round(n_clips / theirs, 1), "speedup": round(theirs / ours, 2)}
 
 
+def peak_gflops(device: torch.device) -> dict:
+    """The device's practical matmul limit: GFLOP/s of a large fp32 matmul (and bf16 on CUDA)."""
+    n = 2048 if device.type == "cpu" else 8192
+    result = {}
+    for dtype in (torch.float32, torch.bfloat16) if device.type == "cuda" else (torch.float32,):
+        a = torch.randn(n, n, device=device, dtype=dtype)
+        a @ a  # warm-up
+        reps = 5 if device.type == "cpu" else 50
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ a
+        _sync(device)
+        result[str(dtype).removeprefix("torch.")] = round(2 * n**3 * reps / (time.perf_counter() - start) / 1e9, 1)
+    return result
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dict:
     from t2v.train import Trainer
     from t2v.vocab import build_vocab
@@ -76,27 +98,33 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
     data = generate_dataset(DataConfig(**{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2)}), cfg.seed)
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
     trainer.run_epoch()  # first epoch includes warm-up; time a second one
+    clips_before = trainer.clips
+    _sync(device)
     start = time.perf_counter()
     trainer.run_epoch()
+    _sync(device)
     seconds = time.perf_counter() - start
-    clips = trainer.step // 2 * cfg.train.batch_size
-    result = {"arch": arch, "clips_per_s": round(clips / seconds, 1), "device": str(device),
-              "params": trainer.n_params()}
-    if device.type == "cuda":
-        result["achieved_tflops_estimate"] = round(_flops_per_clip(trainer, data) * clips / seconds / 1e12, 2)
-    return result
+    clips = trainer.clips - clips_before
+    flops = flops_per_clip(trainer)
+    return {"arch": arch, "size": cfg.data.size, "frames": cfg.data.frames, "clips_per_s": round(clips / seconds, 1),
+            "device": str(device), "params": trainer.n_params(), "gflop_per_clip": round(flops / 1e9, 3),
+            "achieved_gflops": round(flops * clips / seconds / 1e9, 1)}
 
 
-def _flops_per_clip(trainer, data) -> float:
-    """Forward FLOPs of G and D per clip, times 3 for a backward, times the passes of one step (G once, D
-    twice on real and fake, D again for the generator step): a rough estimate."""
+def flops_per_clip(trainer) -> float:
+    """FLOPs of one training step per clip, counted by torch on forward passes: a backward costs about twice its
+    forward (input and weight gradients). G: forward and backward (3 forwards). D: forward and backward on real
+    and fake in its own step (2 x 3), then forward and an input-only backward on fakes in G's step (2): 8."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    ids = trainer.ids[:2].to(trainer.device)
-    with FlopCounterMode(display=False) as counter:
-        fake = trainer.G(ids, torch.randn(2, trainer.G.noise_size, device=trainer.device))
+    ids = trainer.ids[:4].to(trainer.device)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        fake = trainer.G(ids, torch.randn(4, trainer.G.noise_size, device=trainer.device))
+    g = counter.get_total_flops() / 4
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
         trainer.D(fake, ids)
-    return counter.get_total_flops() / 2 * 3 * 2
+    d = counter.get_total_flops() / 4
+    return 3 * g + 8 * d
 
 
 def bench_sample(model_path: Path, n: int, device: torch.device) -> dict | None:
@@ -113,6 +141,33 @@ def bench_sample(model_path: Path, n: int, device: torch.device) -> dict | None:
     return {"clips": n, "clips_per_s": round(n / seconds, 1), "device": str(device)}
 
 
+def peak_rss(cmd: list[str], cwd: Path, what: str) -> int:
+    """Run cmd; its peak resident memory in bytes (children included), polled at 20 Hz."""
+    proc, peak = psutil.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    if proc.returncode:
+        raise RuntimeError(f"{what} failed in the benchmark ({proc.returncode})")
+    return peak
+
+
+def bench_generate_memory(model_path: Path, counts: tuple[int, ...] = (1_000, 20_000)) -> dict | None:
+    """Peak RSS of `t2v generate --n N -o clips.npy`: generation and writing are streamed, so it stays flat."""
+    if not model_path.exists():
+        return None
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in counts:
+            cmd = [sys.executable, "-m", "t2v.cli", "generate", "circle moving up", "-o", "clips.npy", "--n", str(n),
+                   "--model", str(model_path.resolve())]
+            result[str(n)] = {"peak_rss_mb": round(peak_rss(cmd, Path(tmp), f"generate --n {n}") / 2**20)}
+    return result
+
+
 def bench_repro(params: Path) -> dict:
     """Each stage of the default pipeline in a scratch copy: wall time and peak RSS (polled at 20 Hz)."""
     root = Path(__file__).resolve().parents[1]
@@ -127,51 +182,53 @@ def bench_repro(params: Path) -> dict:
         shutil.copy2(params, Path(tmp) / "params.yaml")
         total = time.perf_counter()
         for stage in STAGES:
-            module = "stages." + stage.replace("-", "_")
-            start, peak = time.perf_counter(), 0
-            proc = psutil.Popen([sys.executable, "-m", module], cwd=tmp, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-            while proc.poll() is None:
-                try:
-                    peak = max(peak, sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]))
-                except psutil.Error:
-                    pass
-                time.sleep(0.05)
-            if proc.returncode:
-                raise RuntimeError(f"stage {stage} failed in the benchmark copy ({proc.returncode})")
+            start = time.perf_counter()
+            peak = peak_rss([sys.executable, "-m", "stages." + stage.replace("-", "_")], Path(tmp), stage)
             result[stage] = {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(peak / 2**20)}
         result["total_s"] = round(time.perf_counter() - total, 1)
     return result
 
 
 def run_benchmark(out: str | Path, repro: bool = False, params: str | Path = "params.yaml",
-                  render_clips: int = 10_000) -> dict:
+                  render_clips: int = 10_000, device_name: str | None = None) -> dict:
     cfg = load_config(params)
-    from t2v.devices import resolve_device
+    from t2v.devices import check_device_name, resolve_device
 
-    device = resolve_device(cfg.device)
+    if device_name is not None:
+        check_device_name(device_name, "--device")
+    device = resolve_device(device_name or cfg.device)
     report = {"machine": {"cpu_count": psutil.cpu_count(), "platform": platform.platform(),
-                          "torch": torch.__version__, "device": str(device)}}
+                          "torch": torch.__version__, "device": str(device),
+                          "name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()}}
+    print("device peak (large matmul) ...", flush=True)
+    report["peak_gflops"] = peak_gflops(device)
     print("rendering: t2v vs the tutorial's PIL + PNG writer ...", flush=True)
     report["render"] = bench_render(render_clips)
     print("training throughput ...", flush=True)
     report["train"] = [bench_train(cfg, arch, steps=10, device=device) for arch in ("layered", "seed")]
+    peak = report["peak_gflops"]["float32"]
+    for t in report["train"]:
+        t["fraction_of_fp32_peak"] = round(t["achieved_gflops"] / peak, 3)
     report["sample"] = bench_sample(Path("models/generator.pt"), 1024, device)
+    report["generate_memory"] = bench_generate_memory(Path("models/generator.pt"))
     if repro:
         print("default pipeline, stage by stage (long) ...", flush=True)
         report["repro"] = bench_repro(Path(params))
-    write_json(out, report)
     r = report["render"]
     print(f"render   {r['t2v_clips_per_s']:>9} clips/s ({r['t2v_files']} files) vs tutorial "
           f"{r['tutorial_clips_per_s']} clips/s ({r['tutorial_files']} files): {r['speedup']}x")
     for t in report["train"]:
-        print(f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}")
+        print(f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: {t['gflop_per_clip']} GFLOP/clip, "
+              f"{t['achieved_gflops']} GFLOP/s = {t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})")
     if report["sample"]:
         print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")
+    for n, memory in (report["generate_memory"] or {}).items():
+        print(f"generate --n {n}: peak RSS {memory['peak_rss_mb']} MB")
     if repro:
         for stage in STAGES:
             s = report["repro"][stage]
             print(f"{stage:17s} {s['seconds']:>7} s  peak RSS {s['peak_rss_mb']} MB")
         print(f"dvc repro total   {report['repro']['total_s']} s")
+    write_json(out, report)
     print(f"benchmark written to {out}")
     return report

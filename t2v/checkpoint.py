@@ -24,7 +24,11 @@ def save(obj: dict, path: str | Path) -> None:
         with open(tmp, "wb") as file:
             torch.save(obj, file)
 
-    write_with(path, write)
+    try:
+        write_with(path, write)
+    except RuntimeError as err:  # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
+        raise T2VError(f"writing {str(path)!r} failed ({str(err).splitlines()[0][:120]}): is the disk full? "
+                       "the previous file there is untouched") from None
 
 
 def load(path: str | Path, what: str, hint: str) -> dict:
@@ -64,8 +68,13 @@ def load_generator(path: str | Path) -> tuple[torch.nn.Module, list[str], dict]:
     payload = load(path, "generator checkpoint", "run `dvc repro train-gan` (or `dvc pull`) first")
     if payload.get("format") != FORMAT:
         raise T2VError(f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}")
-    model = ModelConfig(**payload["model"])
-    generator = build_generator(model, payload["vocab"], payload["frames"], payload["size"])
-    generator.load_state_dict(payload["state_dict"])
+    try:
+        model = ModelConfig(**payload["model"])
+        generator = build_generator(model, payload["vocab"], payload["frames"], payload["size"])
+        generator.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as err:
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise T2VError(f"generator checkpoint {str(path)!r} does not fit this version of t2v ({first}): it was made by "
+                       "another version or with other model params; retrain with `dvc repro train-gan`") from None
     return generator.eval(), payload["vocab"], payload
 

@@ -3,54 +3,83 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
+from tqdm import tqdm
 
-from t2v.config import DataConfig, load_config
-from t2v.errors import T2VError
-from t2v.prompts import parse_prompt
+from t2v.config import Config, DataConfig, SampleConfig, load_config
+from t2v.prompts import parse_prompt, show
 from t2v.stage import guarded
-from t2v.video_io import check_format, write_clips
+from t2v.video_io import check_output, write_clips, write_npy_stream
+
+MAX_CLIPS = 10_000_000  # --n: streamed .npy output keeps memory flat, so only the disk bounds it
+RENDER_BATCH = 1024
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
+def _integer_in(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], refused in one line otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value if abs(value) < 10**12 else text[:20] + '...'} is outside "
+                                             f"[{lo}, {hi}]")
+        return value
+    return parse
+
+
+def _knob_range(cls: type, name: str) -> tuple[int, int]:
+    meta = {f.name: f.metadata for f in dataclasses.fields(cls)}[name]
+    return int(meta["lo"]), int(meta["hi"])
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
     from t2v.checkpoint import load_generator
     from t2v.devices import resolve_device
-    from t2v.sample import generate
+    from t2v.sample import GENERATE_BATCH, generate_blocks
 
-    check_format(args.output)
+    suffix = check_output(args.output, args.n)
     parse_prompt(args.prompt)
-    generator, vocab, _ = load_generator(args.model)
-    clips = generate(generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device))
-    write_clips(clips, args.output, fps=args.fps)
-    print(f"generated {args.n} clip(s) of {args.prompt!r} -> {args.output}")
+    generator, vocab, payload = load_generator(args.model)
+    blocks = generate_blocks(generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device))
+    if suffix == ".npy":  # streamed: memory stays one block whatever --n is
+        shape = (args.n, payload["frames"], payload["size"], payload["size"], 3)
+        write_npy_stream(args.output, shape, tqdm(blocks, total=-(-args.n // GENERATE_BATCH), unit="block",
+                                                  desc="generate", leave=False, disable=args.n <= GENERATE_BATCH))
+    else:
+        write_clips(np.concatenate(list(blocks)), args.output, fps=args.fps)
+    print(f"generated {args.n} clip(s) of {show(args.prompt)} -> {args.output}")
 
 
 def cmd_render(args: argparse.Namespace) -> None:
     from t2v.dataset import render_scenes
 
-    check_format(args.output)
+    suffix = check_output(args.output, args.n)
     scene = parse_prompt(args.prompt)
     cfg = load_config(args.params).data if args.params else DataConfig()
-    clips = render_scenes([scene] * args.n, cfg, np.random.default_rng(args.seed)).clips
-    write_clips(clips, args.output, fps=args.fps)
-    print(f"rendered {args.n} ground-truth clip(s) of {args.prompt!r} -> {args.output}")
+    rng = np.random.default_rng(args.seed)
+    if suffix == ".npy":  # streamed in blocks, like generate
+        counts = [min(RENDER_BATCH, args.n - i) for i in range(0, args.n, RENDER_BATCH)]
+        blocks = (render_scenes([scene] * b, cfg, rng).clips for b in counts)
+        write_npy_stream(args.output, (args.n, cfg.frames, cfg.size, cfg.size, 3), blocks)
+    else:
+        write_clips(render_scenes([scene] * args.n, cfg, rng).clips, args.output, fps=args.fps)
+    print(f"rendered {args.n} ground-truth clip(s) of {show(args.prompt)} -> {args.output}")
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
     from t2v.bench import run_benchmark
 
-    run_benchmark(args.out, repro=args.repro, params=args.params)
+    run_benchmark(args.out, repro=args.repro, params=args.params, device_name=args.device)
+
+
+def cmd_check_params(args: argparse.Namespace) -> None:
+    config = load_config(args.params)
+    print(f"{args.params}: valid ({config.data.n_clips} clips of {config.data.frames}x{config.data.size}x"
+          f"{config.data.size}, {config.model.arch} model, {config.train.epochs} epochs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("prompt", help="'[colour] shape motion', e.g. 'red square moving up-right'")
     common.add_argument("-o", "--output", required=True, help="out.gif, out.mp4 or out.npy (uint8 N,T,H,W,3)")
-    common.add_argument("--n", type=_positive, default=4, help="number of clips")
-    common.add_argument("--seed", type=int, default=0)
-    common.add_argument("--fps", type=_positive, default=8)
+    common.add_argument("--n", type=_integer_in(1, MAX_CLIPS), default=4, help="number of clips")
+    common.add_argument("--seed", type=_integer_in(*_knob_range(Config, "seed")), default=0)
+    common.add_argument("--fps", type=_integer_in(*_knob_range(SampleConfig, "fps")), default=8)
 
     gen = sub.add_parser("generate", parents=[common], help="clips from the trained generator")
     gen.add_argument("--model", default="models/generator.pt")
@@ -76,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="reports/bench.json")
     bench.add_argument("--params", default="params.yaml")
     bench.add_argument("--repro", action="store_true", help="also time a full default `dvc repro` (long)")
+    bench.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: params.yaml's device)")
     bench.set_defaults(func=cmd_bench)
+    check = sub.add_parser("check-params", help="validate params.yaml: every key, type and range, in one line")
+    check.add_argument("params", nargs="?", default="params.yaml")
+    check.set_defaults(func=cmd_check_params)
     return parser
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from t2v.errors import T2VError
 from t2v.prompts import MOTIONS, SHAPES, TUTORIAL_PROMPTS
@@ -127,7 +128,7 @@ def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
         if meta.get("device"):
             from t2v.devices import check_device_name
 
-            check_device_name(value, key)
+            check_device_name(value, f"params: {key}")
         return value
     if origin is list:
         if not isinstance(value, list):
@@ -197,6 +198,16 @@ def config_from_dict(raw: Any) -> Config:
 
 
 def _check_cross_fields(config: Config) -> None:
+    """The rules that tie fields together, all here: a run that passes them does not fail later for its params."""
+    held = {tuple(pair) for pair in config.data.heldout}
+    for motion in MOTIONS:
+        if all((shape, motion) in held for shape in SHAPES):
+            raise _fail("data.heldout", config.data.heldout, f"holds out every shape for {motion!r}: its words would "
+                        "never be trained; keep at least one shape of each motion in training")
+    for shape in SHAPES:
+        if all((shape, motion) in held for motion in MOTIONS):
+            raise _fail("data.heldout", config.data.heldout, f"holds out every motion of {shape!r}: keep at least one")
+    _check_every_word_trained(config)
     size = config.data.size
     if size % 16:
         raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
@@ -207,15 +218,42 @@ def _check_cross_fields(config: Config) -> None:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
 
 
+def _check_every_word_trained(config: Config) -> None:
+    """The training prompts these params draw must use every word of the language, or sampling fails for a prompt
+    the model never read. Drawing them is cheap, so this is checked before any stage runs."""
+    import numpy as np
+
+    from t2v.dataset import sample_training_scenes
+    from t2v.prompts import KNOWN_WORDS, tokenize
+
+    _, prompts = sample_training_scenes(config.data, np.random.default_rng(config.seed))
+    missing = sorted(set(KNOWN_WORDS) - {w for p in prompts for w in tokenize(p)})
+    if missing:
+        raise _fail("data.n_clips", config.data.n_clips, f"too small: the training prompts would never use "
+                    f"{', '.join(map(repr, missing))}; use a few hundred clips or more")
+
+
 def load_config(path: str | Path = "params.yaml") -> Config:
     path = Path(path)
     if not path.exists():
         raise T2VError(f"params file {str(path)!r} not found: run from the repository root or pass --params")
+    return config_from_dict(read_params(path))
+
+
+def read_params(path: Path) -> Any:
+    """Parse params.yaml by YAML 1.2, as DVC does: `off` and `no` stay strings, `1e-3` is a number."""
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
+        return _plain(YAML(typ="safe", pure=True).load(path.read_text()))
+    except YAMLError as err:
         raise T2VError(f"params file {str(path)!r} is not valid YAML: {str(err).splitlines()[0]}") from None
-    return config_from_dict(raw)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def config_to_dict(config: Any) -> dict:

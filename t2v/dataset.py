@@ -139,9 +139,12 @@ def write_dataset(cfg: DataConfig, seed: int, out_dir: str | Path) -> Dataset:
     np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
     size = header.tell() + math.prod(shape)  # declared in the frame, so any zstd tool can decompress it whole
     with atomic_path(out / CLIPS_FILE) as tmp, open(tmp, "wb") as file:
-        with zstandard.ZstdCompressor(level=1).stream_writer(file, size=size, closefd=False) as stream:
-            stream.write(header.getvalue())
-            data = generate_dataset(cfg, seed, sink=stream.write)
+        stream = zstandard.ZstdCompressor(level=1).stream_writer(file, size=size, closefd=False)
+        stream.write(header.getvalue())
+        data = generate_dataset(cfg, seed, sink=stream.write)
+        # Closed only when whole: closing a frame short of its declared size (after Ctrl-C or a full disk) would
+        # raise its own error over the real one; the half-written temporary file is discarded either way.
+        stream.close()
     write_with(out / "meta.npz", lambda p: np.savez(p, **{f: getattr(data, f) for f in LABEL_FIELDS}))
     write_json(out / "prompts.json", data.prompts)
     return data

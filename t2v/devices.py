@@ -11,9 +11,9 @@ from t2v.errors import T2VError
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
-def check_device_name(name: str, key: str = "device") -> None:
+def check_device_name(name: str, key: str = "params: device") -> None:
     if not _DEVICE_PATTERN.match(name):
-        raise T2VError(f"params: {key} = {name!r} is invalid: allowed: auto, cpu, cuda, cuda:N, mps")
+        raise T2VError(f"{key} = {name!r} is invalid: allowed: auto, cpu, cuda, cuda:N, mps")
 
 
 def resolve_device(name: str) -> torch.device:

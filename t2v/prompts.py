@@ -79,6 +79,13 @@ class Scene:
         return " ".join(w for w in (self.colour, self.shape, phrase) if w)
 
 
+def show(text: str, limit: int = 60) -> str:
+    """A prompt quoted for a message, cut to `limit` characters so an error stays one short line."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def tokenize(prompt: str) -> list[str]:
     return prompt.lower().split()
 
@@ -92,24 +99,25 @@ def check_known(words: list[str], known: tuple[str, ...] | list[str], what: str)
     """Fail with one line naming every unknown word and its closest known words."""
     unknown = [w for w in dict.fromkeys(words) if w not in known]
     if unknown:
-        raise T2VError(f"unknown word{'s' * (len(unknown) > 1)} in {what}: {', '.join(suggest(w, known) for w in unknown)}")
+        named = ", ".join(suggest(w[:30], known) for w in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise T2VError(f"unknown word{'s' * (len(unknown) > 1)} in {what}: {named}")
 
 
 def parse_prompt(prompt: str) -> Scene:
     """Parse `[colour] shape motion`; raise T2VError naming what is wrong."""
     if not isinstance(prompt, str) or not prompt.strip():
-        raise T2VError(f"empty prompt {prompt!r}: write '[colour] shape motion', e.g. 'red square moving up-right'")
+        raise T2VError(f"empty prompt {show(prompt) if isinstance(prompt, str) else prompt!r}: write '[colour] shape motion', e.g. 'red square moving up-right'")
     words = tokenize(prompt)
-    check_known(words, KNOWN_WORDS, f"prompt {prompt!r}")
+    check_known(words, KNOWN_WORDS, f"prompt {show(prompt)}")
     colour = words.pop(0) if words[0] in COLOURS else None
     if not words or words[0] not in SHAPES:
-        raise T2VError(f"prompt {prompt!r} names no shape where one is expected: use one of {', '.join(SHAPES)}")
+        raise T2VError(f"prompt {show(prompt)} names no shape where one is expected: use one of {', '.join(SHAPES)}")
     shape = words.pop(0)
     phrase = " ".join(words)
     if phrase not in _PHRASE_TO_MOTION:
         allowed = "; ".join(MOTIONS)
-        what = f"motion {phrase!r} is not one" if phrase else "no motion"
-        raise T2VError(f"prompt {prompt!r} has {what}: after the shape write one of: {allowed}")
+        what = f"motion {show(phrase)} is not one" if phrase else "no motion"
+        raise T2VError(f"prompt {show(prompt)} has {what}: after the shape write one of: {allowed}")
     return Scene(shape=shape, motion=_PHRASE_TO_MOTION[phrase], colour=colour)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -22,14 +23,27 @@ VARIETY_CLIPS = 16  # clips per prompt in the report's variety strip
 REAL_DRAWS = 3  # draws of k real clips averaged for the diversity reference: one draw of 20 is too noisy
 
 
+GENERATE_BATCH = 256  # clips per forward pass: memory stays flat whatever n is
+
+
 @torch.no_grad()
+def generate_blocks(generator: torch.nn.Module, vocab: list[str], prompt: str, n: int, seed: int,
+                    device: torch.device | str = "cpu") -> Iterator[np.ndarray]:
+    """n clips for one prompt, GENERATE_BATCH at a time, as uint8 blocks (b, T, H, W, 3); the same n and seed
+    give the same clips."""
+    parse_prompt(prompt)
+    rng = torch.Generator().manual_seed(seed)
+    generator = generator.to(device)
+    for start in range(0, n, GENERATE_BATCH):
+        b = min(GENERATE_BATCH, n - start)
+        noise = torch.randn(b, generator.noise_size, generator=rng).to(device)
+        yield to_uint8(generator(encode([prompt] * b, vocab).to(device), noise))
+
+
 def generate(generator: torch.nn.Module, vocab: list[str], prompt: str, n: int, seed: int,
              device: torch.device | str = "cpu") -> np.ndarray:
-    """n clips for one prompt as uint8 (n, T, H, W, 3); the same seed gives the same clips."""
-    parse_prompt(prompt)
-    ids = encode([prompt] * n, vocab).to(device)
-    noise = torch.randn(n, generator.noise_size, generator=torch.Generator().manual_seed(seed)).to(device)
-    return to_uint8(generator.to(device)(ids, noise))
+    """n clips for one prompt as uint8 (n, T, H, W, 3); the same n and seed give the same clips."""
+    return np.concatenate(list(generate_blocks(generator, vocab, prompt, n, seed, device)))
 
 
 def slug(prompt: str) -> str:

@@ -263,6 +263,7 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
         "wall_time_s": round(trainer.seconds, 2),
         "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
         "steps": trainer.step,
+        "clips": trainer.clips,
         "epochs": trainer.epoch,
         "device": str(device),
         "world_size": trainer.world,

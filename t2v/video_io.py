@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Iterable
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
 import cv2  # noqa: E402
@@ -60,6 +61,18 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # OpenCV expects BGR
     writer.release()
+    # VideoWriter never reports a failed write (a full disk, say): read the file back before it replaces anything.
+    reader = cv2.VideoCapture(str(path))
+    count, ok = 0, reader.isOpened()
+    while ok:
+        ok, frame = reader.read()
+        if ok:
+            count += 1
+            ok = frame.shape[:2] == frames.shape[1:3]
+    reader.release()
+    if count != len(frames):
+        raise T2VError(f"writing {path.name} failed: {count} of {len(frames)} frames read back "
+                       "(is the disk full?); any earlier file there is untouched")
 
 
 def check_format(path: str | Path) -> str:
@@ -69,12 +82,36 @@ def check_format(path: str | Path) -> str:
     return suffix
 
 
+MAX_GRID_CLIPS = 256  # a GIF or MP4 grid of more clips is too large to watch (and to hold in memory)
+
+
+def check_output(path: str | Path, n: int) -> str:
+    """The output's format, refusing before any work what cannot be written: a directory, too many clips for a
+    grid. Returns the lower-case suffix."""
+    suffix = check_format(path)
+    if Path(path).is_dir():
+        raise T2VError(f"output {str(path)!r} is a directory: name a file such as {Path(path) / ('clips' + suffix)}")
+    if suffix != ".npy" and n > MAX_GRID_CLIPS:
+        raise T2VError(f"{n} clips are too many for one {suffix} grid (at most {MAX_GRID_CLIPS}): "
+                       f"use --n {MAX_GRID_CLIPS} or less, or write .npy")
+    return suffix
+
+
+def write_npy_stream(path: str | Path, shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> None:
+    """Write uint8 blocks (n_i, T, H, W, 3) as one .npy of `shape`, a block at a time: memory stays one block."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        np.lib.format.write_array_header_1_0(file, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        for block in blocks:
+            file.write(np.ascontiguousarray(block, dtype=np.uint8).data)
+
+
 def write_clips(clips: np.ndarray, path: str | Path, fps: int = 8, scale: int = 4) -> None:
     """uint8 clips (N, T, H, W, 3): .npy keeps them as they are; .gif and .mp4 show them as a grid."""
-    suffix = check_format(path)
+    suffix = check_output(path, len(clips))
     with atomic_path(path) as tmp:
         if suffix == ".npy":
-            np.save(tmp, clips)
+            with open(tmp, "wb") as file:  # given a name, np.save would add ".npy" to one that ends ".NPY"
+                np.save(file, clips)
         elif suffix == ".gif":
             _write_gif(grid(clips, scale), tmp, fps)
         else:

@@ -9,7 +9,7 @@ import torch
 
 from t2v.atomic import write_json
 from t2v.errors import T2VError
-from t2v.prompts import check_known, tokenize
+from t2v.prompts import check_known, show, tokenize
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -38,7 +38,7 @@ def encode(prompts: list[str], words: list[str], max_len: int | None = None) -> 
     index = {w: i for i, w in enumerate(words)}
     tokenized = [tokenize(p) for p in prompts]
     for prompt, tokens in zip(prompts, tokenized):
-        check_known(tokens, words[2:], f"prompt {prompt!r} (not in the trained vocabulary)")
+        check_known(tokens, words[2:], f"prompt {show(prompt)} (not in the trained vocabulary)")
     length = max_len or max(1, max(len(t) for t in tokenized))
     ids = torch.zeros((len(prompts), length), dtype=torch.long)
     for row, tokens in enumerate(tokenized):

@@ -17,3 +17,16 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
     assert render["tutorial_files"] == 40 * (10 + 1) and render["t2v_files"] == 3
     assert render["speedup"] > 0 and {t["arch"] for t in saved["train"]} == {"layered", "seed"}
     assert saved["sample"] is None  # no trained model in this directory
+    assert saved["peak_gflops"]["float32"] > 0 and saved["machine"]["device"] == "cpu"
+    for train in saved["train"]:
+        assert train["gflop_per_clip"] > 0 and 0 < train["fraction_of_fp32_peak"] < 2, train
+
+
+def test_benchmark_refuses_an_unknown_device_in_one_line(tmp_path):
+    import pytest
+
+    from t2v.errors import T2VError
+
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(tiny_config())))
+    with pytest.raises(T2VError, match="--device"):
+        run_benchmark(tmp_path / "bench.json", params=tmp_path / "params.yaml", device_name="gpu0")

@@ -3,6 +3,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from t2v.cli import main
 
@@ -44,3 +46,117 @@ def test_mistakes_get_one_line_and_exit_2(args, fragment, tmp_path, tiny_model):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
     assert not list(tmp_path.iterdir()), "nothing written on error"
+
+
+def _run_cli(args: list[str], cwd, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "t2v.cli", *args], cwd=cwd, capture_output=True, text=True, **kw)
+
+
+def _one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("verb", ["generate", "render"])
+def test_an_upper_case_extension_holds_the_clips(verb, tiny_model, tmp_path):
+    """It used to leave a 0-byte out.NPY: np.save added '.npy' to the temporary name."""
+    extra = ["--model", str(tiny_model)] if verb == "generate" else []
+    assert _run_cli([verb, "circle moving up", "-o", "out.NPY", "--n", "2", *extra], tmp_path).returncode == 0
+    assert np.load(tmp_path / "out.NPY").shape[0] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.NPY"]
+
+
+def test_a_full_disk_keeps_the_good_mp4_and_says_so(tiny_model, tmp_path):
+    main(["generate", "circle moving up", "-o", str(tmp_path / "good.mp4"), "--model", str(tiny_model)])
+    before = (tmp_path / "good.mp4").read_bytes()
+    result = subprocess.run(["bash", "-c", f"ulimit -f 2; {sys.executable} -m t2v.cli generate 'circle moving up' "
+                             f"-o good.mp4 --n 64 --model {tiny_model}"], cwd=tmp_path, capture_output=True, text=True)
+    _one_line_error(result, "")
+    assert (tmp_path / "good.mp4").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--seed", str(2**64)], "outside [0, 2147483647]"),
+        (["--seed", "-5"], "outside [0, 2147483647]"),
+        (["--fps", "1000"], "outside [1, 60]"),
+        (["--n", "0"], "outside [1,"),
+    ],
+)
+def test_out_of_range_numbers_get_the_allowed_range(args, fragment, tmp_path):
+    result = _run_cli(["render", "circle moving up", "-o", "x.npy", *args], tmp_path)
+    assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unwritable_places_get_one_line_and_lose_nothing(tmp_path):
+    (tmp_path / "a_dir").mkdir()
+    _one_line_error(_run_cli(["render", "circle moving up", "-o", "a_dir"], tmp_path), "unsupported format")
+    (tmp_path / "a_dir.npy").mkdir()
+    _one_line_error(_run_cli(["render", "circle moving up", "-o", "a_dir.npy"], tmp_path), "is a directory")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = _run_cli(["render", "circle moving up", "-o", "locked/x.npy"], tmp_path)
+        if result.returncode:  # root may write anywhere; where refused, refused in one line
+            _one_line_error(result, "")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_long_prompt_is_echoed_short(tmp_path):
+    result = _run_cli(["render", "circle " + "x" * 10_000, "-o", "x.npy"], tmp_path)
+    _one_line_error(result, "characters")
+    assert len(result.stderr) < 400
+
+
+def test_a_grid_of_too_many_clips_is_refused_before_any_work(tmp_path):
+    _one_line_error(_run_cli(["render", "circle moving up", "-o", "x.gif", "--n", "100000"], tmp_path), "too many")
+
+
+def test_a_checkpoint_of_another_size_is_named(tiny_model, tmp_path):
+    import torch
+
+    payload = torch.load(tiny_model, weights_only=True)
+    payload["state_dict"].pop(next(iter(payload["state_dict"])))
+    torch.save(payload, tmp_path / "old.pt")
+    result = _run_cli(["generate", "circle moving up", "-o", "x.npy", "--model", "old.pt"], tmp_path)
+    _one_line_error(result, "does not fit this version of t2v")
+
+
+def test_check_params_names_a_top_level_typo(tmp_path):
+    (tmp_path / "params.yaml").write_text("trian:\n  epochs: 3\n")
+    _one_line_error(_run_cli(["check-params"], tmp_path), "'trian' (did you mean 'train'")
+    (tmp_path / "params.yaml").write_text("train:\n  amp: off\n  lr: 1e-3\n")
+    result = _run_cli(["check-params"], tmp_path)
+    assert result.returncode == 0 and "valid" in result.stdout, result.stderr
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=20),
+       suffix=st.sampled_from([".npy", ".NPY", ".gif", ".Gif", ".mp4", ".MP4", ".avi", "", ".npy.gz", "."]))
+@pytest.mark.parametrize("verb", ["render", "generate"])
+def test_any_output_name_either_holds_the_clips_or_fails_in_one_line_leaving_the_old_file(verb, name, suffix, tmp_path,
+                                                                                          tiny_model):
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    target = folder / (name + suffix)
+    if target.name in (".", "..") or len(target.name.encode()) > 200:
+        return
+    target.write_bytes(b"earlier")
+    try:
+        main([verb, "circle moving up", "-o", str(target), "--n", "2",
+              *(["--model", str(tiny_model)] if verb == "generate" else [])])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+        assert target.read_bytes() == b"earlier"
+    else:
+        if suffix.lower() == ".npy":
+            assert np.load(target).shape[0] == 2 and np.load(target).dtype == np.uint8
+        else:
+            assert target.stat().st_size > 1000
+    assert [p.name for p in folder.iterdir()] == [target.name], "no temporary file left behind"

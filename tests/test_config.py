@@ -78,3 +78,37 @@ def test_random_values_give_a_config_or_a_t2v_error(assignments):
     except T2VError:
         return
     assert isinstance(cfg, Config)
+
+
+@pytest.mark.parametrize(
+    "text, section, key, expected",
+    [
+        ("train:\n  amp: off\n", "train", "amp", "off"),  # YAML 1.1 would read False
+        ("train:\n  amp: bf16\n", "train", "amp", "bf16"),
+        ("train:\n  lr: 1e-3\n", "train", "lr", 0.001),  # YAML 1.1 would read the string '1e-3'
+        ("train:\n  lr: 2.0e-4\n", "train", "lr", 0.0002),
+        ("train:\n  loss: bce\n", "train", "loss", "bce"),
+        ("model:\n  arch: seed\n", "model", "arch", "seed"),
+        ("device: cuda:1\n", None, "device", "cuda:1"),
+        ("device: mps\n", None, "device", "mps"),
+    ],
+)
+def test_every_documented_value_reads_as_documented(text, section, key, expected, tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    cfg = load_config(path)
+    assert getattr(getattr(cfg, section) if section else cfg, key) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        ({"data": {"heldout": [["circle", "expanding"], ["square", "expanding"], ["triangle", "expanding"]]}},
+         "every shape for 'expanding'"),
+        ({"data": {"n_clips": 20}}, "never use"),
+        ({"train": {"batch_size": 30}}, "multiple of model.group"),
+    ],
+)
+def test_params_that_used_to_fail_after_training_fail_at_validation(raw, fragment):
+    with pytest.raises(T2VError, match=fragment):
+        config_from_dict(raw)

@@ -39,6 +39,24 @@ def test_outputs_log_and_metrics(tmp_path, tiny):
     assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(saved["final"]) and saved["clips_per_s"] > 0
 
 
+def test_throughput_counts_the_clips_seen_not_steps_times_batch_size(tmp_path):
+    cfg = tiny_config(train={"batch_size": 480, "epochs": 2})  # five times the 96 clips
+    metrics = _train(cfg, tmp_path)
+    assert metrics["clips"] < metrics["steps"] * cfg.train.batch_size / 2
+    assert metrics["clips_per_s"] * metrics["wall_time_s"] == pytest.approx(metrics["clips"], rel=0.01)
+
+
+def test_batches_are_whole_groups_of_one_shape_and_motion():
+    pairs = torch.tensor([0, 1, 2] * 10 + [3])  # pair 3 has one clip: a tiny set repeats it to fill a group
+    batches = train_module.grouped_batches(pairs, 4, 2, torch.Generator().manual_seed(0))
+    assert batches and all(len(b) == 8 for b in batches)
+    for batch in batches:
+        for group in batch.view(-1, 4):
+            assert len(set(pairs[group].tolist())) == 1, "a group holds one (shape, motion)"
+    again = train_module.grouped_batches(pairs, 4, 2, torch.Generator().manual_seed(0))
+    assert all((a == b).all() for a, b in zip(batches, again)), "the same seed gives the same plan"
+
+
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     cfg = tiny_config(train={"epochs": 2})
     data = generate_dataset(cfg.data, cfg.seed)
