@@ -223,7 +223,7 @@ def _check_every_word_trained(config: Config) -> None:
     the model never read. Drawing them is cheap, so this is checked before any stage runs."""
     import numpy as np
 
-    from t2v.dataset import sample_training_scenes
+    from t2v.scenes import sample_training_scenes  # labels only: cheap to draw
     from t2v.prompts import KNOWN_WORDS, tokenize
 
     _, prompts = sample_training_scenes(config.data, np.random.default_rng(config.seed))

@@ -22,10 +22,10 @@ from t2v.atomic import atomic_path, write_json, write_with
 from t2v.config import DataConfig
 from t2v.errors import T2VError
 from t2v.motions import sample_tracks
-from t2v.prompts import COLOURS, DEFAULT_COLOUR, DIAGONALS, MOTIONS, SHAPES, Scene
+from t2v.prompts import COLOURS, DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
 from t2v.render import render_clips
+from t2v.scenes import COLOUR_NAMES, heldout_pairs, sample_training_scenes
 
-COLOUR_NAMES = tuple(COLOURS)
 CLIPS_FILE = "clips.npy.zst"
 LABEL_FIELDS = ("shape", "colour", "motion", "centres", "sizes")  # per-clip arrays stored in meta.npz
 PALETTE = np.array([COLOURS[c] for c in COLOUR_NAMES], dtype=np.uint8)
@@ -40,25 +40,6 @@ class Dataset:
     centres: np.ndarray  # float32 (N, T, 2), (x, y) pixels
     sizes: np.ndarray  # float32 (N, T), half-size pixels
     prompts: list[str]
-
-
-def heldout_pairs(cfg: DataConfig) -> set[tuple[str, str]]:
-    return {(shape, motion) for shape, motion in cfg.heldout}
-
-
-def training_pairs(cfg: DataConfig) -> list[tuple[str, str]]:
-    held = heldout_pairs(cfg)
-    return [(s, m) for s in SHAPES for m in MOTIONS if (s, m) not in held]
-
-
-def eval_scenes(held: set[tuple[str, str]]) -> list[tuple[Scene, str]]:
-    """Every prompt the metrics judge, with its split: each pair uncoloured and in every colour."""
-    return [
-        (Scene(shape, motion, colour), "heldout" if (shape, motion) in held else "seen")
-        for shape in SHAPES
-        for motion in MOTIONS
-        for colour in (None, *COLOUR_NAMES)
-    ]
 
 
 def track_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator) -> Dataset:
@@ -86,24 +67,6 @@ def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator
     data = track_scenes(scenes, cfg, rng)
     data.clips = render(data, cfg.size)
     return data
-
-
-def sample_training_scenes(cfg: DataConfig, rng: np.random.Generator) -> tuple[list[Scene], list[str]]:
-    """Balanced over training pairs, random colour; the default colour is sometimes left unnamed and
-    diagonals are sometimes written `moving diagonally X`, so every accepted phrasing is trained."""
-    pairs = training_pairs(cfg)
-    order = rng.permutation(np.arange(cfg.n_clips) % len(pairs))
-    colours = rng.integers(0, len(COLOUR_NAMES), cfg.n_clips)
-    omit_colour = rng.random(cfg.n_clips) < 0.5
-    diagonally = rng.random(cfg.n_clips) < 0.5
-    scenes, prompts = [], []
-    for i, pair_index in enumerate(order):
-        shape, motion = pairs[pair_index]
-        name = COLOUR_NAMES[colours[i]]
-        scene = Scene(shape, motion, None if name == DEFAULT_COLOUR and omit_colour[i] else name)
-        scenes.append(scene)
-        prompts.append(scene.prompt(diagonally=bool(diagonally[i]) and motion.removeprefix("moving ") in DIAGONALS))
-    return scenes, prompts
 
 
 TRACK_BLOCK = 2048  # scenes per draw of tracks: part of the random stream's layout, so of the dataset's bytes

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from t2v.dataset import COLOUR_NAMES, PALETTE
+from t2v.dataset import PALETTE
+from t2v.scenes import COLOUR_NAMES
 from t2v.prompts import DEFAULT_COLOUR, DIRECTIONS, SHAPES, Scene
 from t2v.shape_fit import fit_shapes
 from t2v.tracks import Track, measure

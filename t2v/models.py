@@ -46,6 +46,9 @@ class MaskField(nn.Module):
     straight edges and sharp corners come naturally, and a circle is a polygon of many sides. Evaluated on a
     grid: code (B, C) -> logits (B, 1, n, n)."""
 
+    disc_radius = 0.7  # of the grid's half-width: the data's shapes fill 0.6 to 0.9 of the sprite at scale 1
+    sharpness = 8.0  # logits per grid half-width: an edge about a sprite pixel wide
+
     def __init__(self, code_dim: int, width: int, n: int, depth: int = 3):
         super().__init__()
         axis = torch.linspace(-1.0, 1.0, n)
@@ -60,7 +63,10 @@ class MaskField(nn.Module):
         h = self.grid.to(code.dtype)[None]  # (1, P, 2)
         for layer, shift in zip(self.layers, self.shifts):
             h = F.relu(layer(h) + shift(code)[:, None])  # (B, P, W)
-        return self.out(h).view(-1, 1, self.n, self.n)
+        # Learned as a change to a disc well inside the grid: a fresh ReLU network draws half-planes, which fill
+        # the sprite's box and are cut off by its edge, a rectangle the generator then struggles to leave.
+        disc = self.sharpness * (self.disc_radius - self.grid.norm(dim=1))
+        return (self.out(h) + disc[None, :, None].to(h.dtype)).view(-1, 1, self.n, self.n)
 
 
 class LayeredGenerator(nn.Module):
@@ -233,6 +239,15 @@ def _downsampling_stack(conv: type, ch_in: int, c: int, size: int, kernel, strid
     return layers, ch_in, time_div
 
 
+def spectral(module: nn.Module) -> nn.Module:
+    """Spectral normalisation on every convolution and linear layer: the discriminator stays 1-Lipschitz in
+    each, so it cannot win outright and starve the generator of gradient (SN-GAN's projection recipe)."""
+    for child in list(module.modules()):
+        if isinstance(child, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(child)
+    return module
+
+
 class VideoDiscriminator(ClipJudge):
     """Three views of a clip, flattened to features together: 3D convolutions over the clip pooled to at most
     MOTION_SIZE pixels (with coordinate channels, so absolute position and the frame edges are visible), 2D
@@ -254,17 +269,17 @@ class VideoDiscriminator(ClipJudge):
         # time is halved once, at the second layer, after motion is seen at full rate
         layers, ch3, time_div = _downsampling_stack(nn.Conv3d, 5, c, small, (3, 4, 4),
                                                     lambda i: (2 if i == 2 else 1, 2, 2))
-        self.conv = nn.Sequential(*layers).to(memory_format=torch.channels_last_3d)
+        self.conv = spectral(nn.Sequential(*layers)).to(memory_format=torch.channels_last_3d)
         features = 8 * c
         layers, ch2, _ = _downsampling_stack(nn.Conv2d, 3, c, self.window, 4, lambda i: 2)
-        self.look = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2))
-        self.track = nn.Sequential(nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1), nn.LeakyReLU(0.2),
-                                   nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten())
+        self.look = spectral(nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2)))
+        self.track = spectral(nn.Sequential(nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1), nn.LeakyReLU(0.2),
+                                   nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten()))
         flat = ch3 * (frames // time_div) * 16 + features + features * frames
-        self.features = nn.Sequential(nn.Linear(flat, features), nn.LeakyReLU(0.2))
+        self.features = spectral(nn.Sequential(nn.Linear(flat, features), nn.LeakyReLU(0.2)))
         self.text = TextEncoder(vocab, e)
         self.project = nn.Linear(len(ROLES) * e, features)
-        self.score = nn.Linear(features, 1)
+        self.score = spectral(nn.Linear(features, 1))
         self.attributes = nn.Linear(features, sum(N_ATTRIBUTES))
 
     def embed(self, clips: torch.Tensor) -> torch.Tensor:

@@ -11,9 +11,10 @@ import torch
 from tqdm import tqdm
 
 from t2v.config import DataConfig
-from t2v.dataset import eval_scenes, render_scenes
+from t2v.dataset import render_scenes
 from t2v.metrics import diversity, judge, score, score_diversity
 from t2v.prompts import Scene, parse_prompt
+from t2v.scenes import eval_scenes
 from t2v.tracks import measure
 from t2v.video_io import to_uint8, write_clips
 from t2v.vocab import encode
