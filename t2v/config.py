@@ -27,8 +27,8 @@ def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = Non
 @dataclass
 class DataConfig:
     n_clips: int = knob(6000, "clips in the training set", lo=1)
-    frames: int = knob(12, "frames per clip", lo=8, hi=64)
-    size: int = knob(32, "frame height and width in pixels", lo=16, hi=256)
+    frames: int = knob(10, "frames per clip", lo=8, hi=64)
+    size: int = knob(64, "frame height and width in pixels", lo=16, hi=256)
     shape_size: list[float] = knob([0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True)
     speed: list[float] = knob([0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True)
     orbit_radius: list[float] = knob([0.22, 0.28], "orbit radius around the frame centre, frame fractions", lo=0.05, hi=0.3, pair=True)
@@ -57,7 +57,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = knob(16, "passes over the dataset", lo=1)
+    epochs: int = knob(8, "passes over the dataset", lo=1)
     batch_size: int = knob(64, "clips per step", lo=1)
     lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
     betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)

@@ -192,7 +192,7 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """The path of the ink in each frame, differentiable: clips (B, 3, T, H, W) -> (B, T, 8) features: centre
     (x, y), spread (x, y), log ink mass, velocity (x, y) and the angular velocity about the frame centre.
     A motion is defined by this path, so a discriminator reading it gives the generator's track a direct signal."""
-    ink = ((1.0 - clips.min(dim=1).values) / 2).clamp(min=0)  # (B, T, H, W), white is 0
+    ink = ((1.0 - clips.amin(dim=1)) / 2).clamp(min=0)  # (B, T, H, W), white is 0; amin keeps no indices
     mass = ink.sum(dim=(2, 3)) + 1e-3
     xs, ys = coords[0], coords[1]
     cx, cy = (ink * xs).sum(dim=(2, 3)) / mass, (ink * ys).sum(dim=(2, 3)) / mass
