@@ -54,3 +54,21 @@ def test_the_same_weights_save_to_the_same_bytes(tmp_path):
     checkpoint.save(state, tmp_path / "b.pt")
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
     assert torch.equal(checkpoint.load(tmp_path / "a.pt", "state", "")["weights"], state["weights"])
+
+
+def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
+    """A full disk surfaces from torch as 'enforce fail at inline_container.cc', a RuntimeError."""
+    from t2v import checkpoint
+
+    target = tmp_path / "state.pt"
+    target.write_bytes(b"previous good state")
+
+    def full_disk(obj, file):
+        file.write(b"half")
+        raise RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(T2VError, match="disk full"):
+        checkpoint.save({"x": torch.zeros(1)}, target)
+    assert target.read_bytes() == b"previous good state"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
