@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import dataclasses
+import sys
 
 import numpy as np
 from tqdm import tqdm
@@ -36,6 +38,17 @@ def _knob_range(cls: type, name: str) -> tuple[int, int]:
     return int(meta["lo"]), int(meta["hi"])
 
 
+def _release_large_blocks() -> None:
+    """Have glibc hand every block of 1 MiB or more back to the system when freed. By default it raises that
+    threshold after the first large frees, and the repeated batch-sized tensors of a long stream then fragment
+    the heap: measured 681 MB peak RSS at --n 1000 but 855 MB at --n 20000; pinned, 674 MB at both."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        except OSError:  # not glibc (musl, say): nothing to pin
+            pass
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from t2v.checkpoint import load_generator
     from t2v.devices import resolve_device
@@ -43,6 +56,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     suffix = check_output(args.output, args.n)
     parse_prompt(args.prompt)
+    _release_large_blocks()
     generator, vocab, payload = load_generator(args.model)
     blocks = generate_blocks(generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device))
     if suffix == ".npy":  # streamed: memory stays one block whatever --n is

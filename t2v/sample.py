@@ -24,7 +24,7 @@ VARIETY_CLIPS = 16  # clips per prompt in the report's variety strip
 REAL_DRAWS = 3  # draws of k real clips averaged for the diversity reference: one draw of 20 is too noisy
 
 
-GENERATE_BATCH = 256  # clips per forward pass: memory stays flat whatever n is
+GENERATE_BATCH = 64  # clips per forward pass: memory stays flat whatever n is (a 64 px batch is 31 MB of floats)
 
 
 @torch.no_grad()
