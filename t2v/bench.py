@@ -3,7 +3,6 @@ sampling throughput, and optionally the default `dvc repro` stage by stage with 
 
 from __future__ import annotations
 
-import json
 import platform
 import shutil
 import subprocess
