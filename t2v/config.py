@@ -64,6 +64,7 @@ class TrainConfig:
     loss: Literal["hinge", "bce"] = knob("hinge", "adversarial loss")
     mismatch_weight: float = knob(0.5, "weight of real clips with mismatched text as negatives", lo=0.0, hi=1.0)
     aux_weight: float = knob(1.0, "weight of the discriminator's attribute heads (shape, colour, motion)", lo=0.0, hi=100.0)
+    variety_weight: float = knob(0.0, "weight of the generator's variety term", lo=0.0, hi=100.0)
     ema: float = knob(0.0, "EMA decay of generator weights used for sampling; 0 samples the generator as trained", lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = knob("bf16", "mixed precision on CUDA (ignored on CPU)")
     log_every: int = knob(10, "steps between rows of the training log", lo=1)

@@ -180,7 +180,7 @@ class ClipJudge(nn.Module):
         return torch.stack([self.judge(features, ids) for ids in texts]), self.classify(features)
 
 
-def _coords(size: int) -> torch.Tensor:
+def frame_coords(size: int) -> torch.Tensor:
     axis = torch.linspace(-1.0, 1.0, size)
     return torch.stack(torch.meshgrid(axis, axis, indexing="xy"))  # (2, H, W): x then y
 
@@ -262,9 +262,9 @@ class VideoDiscriminator(ClipJudge):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
         self.group, self.pool, self.window = cfg.group, max(1, size // self.motion_size), size // 2
-        self.register_buffer("coords", _coords(size), persistent=False)
+        self.register_buffer("coords", frame_coords(size), persistent=False)
         small = size // self.pool
-        self.register_buffer("small_coords", _coords(small), persistent=False)
+        self.register_buffer("small_coords", frame_coords(small), persistent=False)
         self.register_buffer("look_frames", torch.linspace(0, frames - 1, self.looks).round().long(), persistent=False)
         # time is halved once, at the second layer, after motion is seen at full rate
         layers, ch3, time_div = _downsampling_stack(nn.Conv3d, 5, c, small, (3, 4, 4),

@@ -4,6 +4,7 @@ resumable per epoch, with a per-step log for `dvc plots` and a one-line summary.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import csv
 import hashlib
 import io
@@ -12,14 +13,14 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from t2v import checkpoint, models, prompts, vocab as vocabulary
+from t2v import checkpoint, losses, models, prompts, vocab as vocabulary
 from t2v.atomic import write_json, write_text
 from t2v.config import Config
 from t2v.dataset import Dataset
@@ -29,7 +30,7 @@ from t2v.vocab import encode
 
 # The code a training state depends on beyond params and data: a changed model or loop starts afresh
 # rather than resuming (or, at its last epoch, re-saving) what the old code trained.
-TRAINING_CODE = (models, prompts, vocabulary)
+TRAINING_CODE = (losses, models, prompts, vocabulary)
 
 LOG_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
 
@@ -38,13 +39,6 @@ def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
     """uint8 (B, T, H, W, 3) -> float (B, 3, T, H, W) in [-1, 1]."""
     x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
     return x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
-
-
-def adversarial_losses(kind: str) -> tuple:
-    """(loss for scores that should read real, loss for scores that should read fake, generator loss)."""
-    if kind == "hinge":
-        return (lambda s: F.relu(1 - s), lambda s: F.relu(1 + s), lambda s: -s)
-    return (lambda s: F.softplus(-s), lambda s: F.softplus(s), lambda s: F.softplus(-s))
 
 
 def fingerprint(cfg: Config, data: Dataset) -> str:
@@ -91,10 +85,27 @@ def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
         torch._foreach_lerp_(ema_params, params, 1.0 - decay)
 
 
+def _optimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """No weight gradients for module inside the block."""
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        module.requires_grad_(True)
+
+
 class Trainer:
     def __init__(self, cfg: Config, data: Dataset, vocab: list[str], device: torch.device):
         self.cfg, self.data, self.vocab, self.device = cfg, data, vocab, device
         self.rank = dist.get_rank() if dist.is_initialized() else 0
+        self.is_main = self.rank == 0  # the process that logs and writes outputs
         self.world = dist.get_world_size() if dist.is_initialized() else 1
         frames, size = data.clips.shape[1], data.clips.shape[2]
         torch.manual_seed(cfg.seed)
@@ -112,6 +123,9 @@ class Trainer:
         self.final: dict = {}  # the last epoch's mean losses and scores
         self.fingerprint = fingerprint(cfg, data)
         self.frames, self.size = frames, size
+        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16,
+                                       enabled=device.type == "cuda" and cfg.train.amp == "bf16")
+        self._tick, self._clips_since = time.perf_counter(), 0  # for clips/s in the log
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -146,82 +160,71 @@ class Trainer:
 
     # ---- one epoch ---------------------------------------------------------------------------------
     def run_epoch(self) -> dict:
-        cfg, dev = self.cfg.train, self.device
+        cfg = self.cfg.train
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
-        group = self.cfg.model.group
-        groups_per_batch = max(1, cfg.batch_size // group // self.world)
-        # Every rank draws the same epoch plan and takes its own share of each step's groups.
-        plan = grouped_batches(self.pairs, group, groups_per_batch * self.world,
-                               _epoch_generator(self.cfg.seed, self.epoch, 0))
-        batches = [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
-        steps = len(batches)
-        real_loss, fake_loss, gen_loss = adversarial_losses(cfg.loss)
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda" and cfg.amp == "bf16")
-        bar = tqdm(range(steps), desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=self.rank != 0)
+        batches = self._epoch_batches()
         sums = np.zeros(4)
-        tick, clips_since = time.perf_counter(), 0
-        for i in bar:
-            idx = batches[i]  # whole groups of one (shape, motion), kept in order: group_spread relies on it
-            real = to_clips(self.data.clips[idx.numpy()], dev)
-            ids, labels = self.ids[idx].to(dev), self.labels[idx].to(dev)
-            shift = int(torch.randint(1, max(2, len(idx)), (1,), generator=rng))
-            wrong = ids.roll(shift, dims=0)
-            differs = (wrong != ids).any(dim=1).float()  # a rolled prompt may equal the original
-            noise = torch.randn(len(idx), self.G.noise_size, generator=rng).to(dev)
+        bar = tqdm(batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=not self.is_main)
+        for idx in bar:
+            real, ids, labels = self._batch(idx)
+            wrong = ids.roll(int(torch.randint(1, max(2, len(idx)), (1,), generator=rng)), dims=0)
+            noise = torch.randn(len(idx), self.G.noise_size, generator=rng).to(self.device)
 
-            # (1) Update D: real+right text -> real; fake -> fake; real+wrong text -> fake; attributes of real.
-            with autocast:
+            # (1) Update D: real clips with their text read real; fakes and real clips with a wrong text, fake.
+            with self.autocast:
                 fake = self.G_train(ids, noise)
-                scores, logits = self.D_train(torch.cat([real, fake.detach()]), torch.cat([ids, ids]),
-                                              torch.cat([wrong, ids]))
-                s_real, s_fake, s_wrong = scores[0, : len(idx)], scores[0, len(idx) :], scores[1, : len(idx)]
-                w = cfg.mismatch_weight
-                loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
-                loss_d = real_loss(s_real).mean() + (1 - w) * fake_loss(s_fake).mean() + w * loss_wrong
-                loss_d = loss_d + cfg.aux_weight * (self._attribute_loss([l[: len(idx)] for l in logits], labels)
-                                                    + self._uncertain_loss([l[len(idx) :] for l in logits]))
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
+                loss_d, s_real, s_fake = losses.discriminator_loss(self.D_train, real, fake.detach(), ids, wrong,
+                                                                   labels, cfg)
+            _optimise(self.opt_d, loss_d)
 
-            # (2) Update G: fakes should read real for their text and show the attributes it names. D is used
-            # unwrapped and frozen: this step neither updates it nor needs its weight gradients synchronised.
-            self.D.requires_grad_(False)
-            with autocast:
-                scores, logits = self.D(fake, ids)
-                loss_g = gen_loss(scores[0]).mean() + cfg.aux_weight * self._attribute_loss(logits, labels)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_g.step()
-            self.D.requires_grad_(True)
+            # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
+            # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
+            with frozen(self.D), self.autocast:
+                loss_g = losses.generator_loss(self.D, fake, real, ids, labels, cfg, self.cfg.model.group)
+            _optimise(self.opt_g, loss_g)
+
+            # (3) EMA of G, only when sampled from.
             if self.G_ema is not None:
                 _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
 
-            self.step += 1
-            values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
-            if not all(np.isfinite(values)):
-                raise T2VError(f"non-finite loss at epoch {self.epoch + 1} step {self.step} (loss_d={values[0]}, "
-                               f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr")
+            # (4) Log.
+            values = self._record(loss_d, loss_g, s_real, s_fake, clips=len(idx) * self.world)
             sums += values
-            clips_since += len(idx) * self.world
-            self.clips += len(idx) * self.world
-            if self.step % cfg.log_every == 0:
-                now = time.perf_counter()
-                self.log.append((self.step, self.epoch + 1, *[round(v, 5) for v in values],
-                                 round(clips_since / max(now - tick, 1e-9), 2)))
-                tick, clips_since = now, 0
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
         self.epoch += 1
-        self.final = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / steps).round(5).tolist()))
+        self.final = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
         return self.final
 
-    def _attribute_loss(self, logits: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
-        return sum(F.cross_entropy(l.float(), labels[:, k]) for k, l in enumerate(logits)) / len(logits)
+    def _epoch_batches(self) -> list[torch.Tensor]:
+        """This rank's batches: every rank draws the same epoch plan and takes its own share of each step's
+        groups, kept in order (group_spread relies on it)."""
+        group = self.cfg.model.group
+        groups_per_batch = max(1, self.cfg.train.batch_size // group // self.world)
+        plan = grouped_batches(self.pairs, group, groups_per_batch * self.world,
+                               _epoch_generator(self.cfg.seed, self.epoch, 0))
+        return [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
 
-    def _uncertain_loss(self, logits: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Cross-entropy of the heads on fakes against the uniform distribution: the heads may only be sure of
-        what looks real, so the generator cannot earn an attribute with a pattern no real clip has."""
-        return sum(-F.log_softmax(l.float(), dim=1).mean() for l in logits) / len(logits)
+    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Real clips (B, 3, T, H, W), their prompt ids and labels (shape, colour, motion), on the device."""
+        real = to_clips(self.data.clips[idx.numpy()], self.device)
+        return real, self.ids[idx].to(self.device), self.labels[idx].to(self.device)
+
+    def _record(self, loss_d: torch.Tensor, loss_g: torch.Tensor, s_real: torch.Tensor, s_fake: torch.Tensor,
+                clips: int) -> list[float]:
+        """Count the step, stop on a non-finite loss, and log the step's values; returns them."""
+        self.step += 1
+        self.clips += clips
+        values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
+        if not all(np.isfinite(values)):
+            raise T2VError(f"non-finite loss at epoch {self.epoch + 1} step {self.step} (loss_d={values[0]}, "
+                           f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr")
+        self._clips_since += clips
+        if self.step % self.cfg.train.log_every == 0:
+            now = time.perf_counter()
+            speed = self._clips_since / max(now - self._tick, 1e-9)
+            self.log.append((self.step, self.epoch + 1, *[round(v, 5) for v in values], round(speed, 2)))
+            self._tick, self._clips_since = now, 0
+        return values
 
     def n_params(self) -> dict:
         return {"generator": sum(p.numel() for p in self.G.parameters()),
@@ -240,7 +243,7 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
           log_path: Path, metrics_path: Path) -> dict:
     """Train (resuming from state_path when it matches these params) and write every output; returns the metrics."""
     trainer = Trainer(cfg, data, vocab, device)
-    main = trainer.rank == 0
+    main = trainer.is_main
     resumed = trainer.try_resume(state_path)
     if main and resumed:
         print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")

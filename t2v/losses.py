@@ -1,0 +1,73 @@
+"""The GAN's objectives as plain functions of the networks and a batch, as stylegan2's training/loss.py: one
+number for the discriminator to minimise and one for the generator."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from t2v.config import TrainConfig
+from t2v.models import frame_coords, group_spread, ink_track
+
+Loss = Callable[[torch.Tensor], torch.Tensor]
+
+
+def adversarial_losses(kind: str) -> tuple[Loss, Loss, Loss]:
+    """(loss for scores that should read real, loss for scores that should read fake, generator loss)."""
+    if kind == "hinge":
+        return (lambda s: F.relu(1 - s), lambda s: F.relu(1 + s), lambda s: -s)
+    return (lambda s: F.softplus(-s), lambda s: F.softplus(s), lambda s: F.softplus(-s))
+
+
+def attribute_loss(logits: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the shape, colour and motion heads against labels (B, 3)."""
+    return sum(F.cross_entropy(l.float(), labels[:, k]) for k, l in enumerate(logits)) / len(logits)
+
+
+def uncertain_loss(logits: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Cross-entropy of the heads on fakes against the uniform distribution: the heads may only be sure of
+    what looks real, so the generator cannot earn an attribute with a pattern no real clip has."""
+    return sum(-F.log_softmax(l.float(), dim=1).mean() for l in logits) / len(logits)
+
+
+def variety_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Tensor:
+    """How far the generator's paths fall short of the data's variety (a diversity-sensitive term, as DSGAN's,
+    measured on the pose path): per group of clips of one prompt, the per-frame spread of the ink's centre and
+    extent, fake against real clips of the same prompts. One-sided: a collapsed group pays the real spread, a
+    group as varied as the data pays nothing, and incoherent excess is the discriminator's to punish. A pixel
+    distance would instead reward changing colour or shape."""
+    coords = frame_coords(fake.shape[-1]).to(fake.device, fake.dtype)
+    fake_path = ink_track(fake, coords)[..., :4]
+    with torch.no_grad():
+        real_path = ink_track(real, coords)[..., :4]
+    return F.relu(group_spread(real_path, group) - group_spread(fake_path, group)).mean()
+
+
+def discriminator_loss(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, ids: torch.Tensor,
+                       wrong: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Real clips with their text read real; fakes, and real clips with the wrong text, read fake; the heads
+    name the attributes of real clips and stay unsure on fakes. -> (loss, scores of real, scores of fakes)."""
+    real_loss, fake_loss, _ = adversarial_losses(cfg.loss)
+    n = len(ids)
+    differs = (wrong != ids).any(dim=1).float()  # a rolled prompt may equal the original
+    scores, logits = D(torch.cat([real, fake]), torch.cat([ids, ids]), torch.cat([wrong, ids]))
+    s_real, s_fake, s_wrong = scores[0, :n], scores[0, n:], scores[1, :n]
+    w = cfg.mismatch_weight
+    loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
+    loss = real_loss(s_real).mean() + (1 - w) * fake_loss(s_fake).mean() + w * loss_wrong
+    heads = attribute_loss([l[:n] for l in logits], labels) + uncertain_loss([l[n:] for l in logits])
+    return loss + cfg.aux_weight * heads, s_real, s_fake
+
+
+def generator_loss(D: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor, ids: torch.Tensor,
+                   labels: torch.Tensor, cfg: TrainConfig, group: int) -> torch.Tensor:
+    """Fakes should read real for their text, show the attributes it names, and vary as its real clips do."""
+    _, _, gen_loss = adversarial_losses(cfg.loss)
+    scores, logits = D(fake, ids)
+    loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, labels)
+    if cfg.variety_weight:
+        loss = loss + cfg.variety_weight * variety_loss(fake, real, group)
+    return loss
