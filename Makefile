@@ -1,4 +1,4 @@
-# Two entry points: `make repro` runs the pipeline on params.yaml, `make test` runs the test suite.
+# Two entry points: `make repro` runs the pipeline on params.yaml, `make test` lints and runs the test suite.
 # Each creates .venv on first use (Python 3.11) and is safe to run again.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -10,13 +10,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import t2v, torch, dvc" && touch $(STAMP)
 
-.PHONY: install repro test bench
+.PHONY: install repro lint test bench
 install: $(STAMP)
 
 repro: $(STAMP)
 	PATH=$(BIN):$$PATH dvc repro
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	PATH=$(BIN):$$PATH python -m pytest -q
 
 bench: $(STAMP)

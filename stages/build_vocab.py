@@ -8,11 +8,10 @@ from t2v.vocab import build_vocab, save_vocab
 
 
 def main(cfg, args) -> str:
-    prompts_path = Path(args.dataset) / "prompts.json"
-    words = build_vocab(json.loads(prompts_path.read_text()))
-    save_vocab(words, args.out)
-    return f"{len(words)} tokens -> {args.out}"
+    words = build_vocab(json.loads(Path(args.prompts).read_text()))
+    save_vocab(words, args.vocab)
+    return f"{len(words)} tokens -> {args.vocab}"
 
 
 if __name__ == "__main__":
-    run_stage("build-vocab", main, dataset="data/dataset", out="data/vocab.json")
+    run_stage("build-vocab", main, prompts="data/dataset/prompts.json", vocab="data/vocab.json")

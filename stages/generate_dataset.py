@@ -6,11 +6,11 @@ from t2v.stage import run_stage
 
 
 def main(cfg, args) -> str:
-    with atomic_dir(args.out) as tmp:
+    with atomic_dir(args.dataset) as tmp:
         data = write_dataset(cfg.data, cfg.seed, tmp)
     write_json(args.heldout, heldout_manifest(cfg.data))
-    return f"{len(data.prompts)} clips of {cfg.data.frames}x{cfg.data.size}x{cfg.data.size} -> {args.out}"
+    return f"{len(data.prompts)} clips of {cfg.data.frames}x{cfg.data.size}x{cfg.data.size} -> {args.dataset}"
 
 
 if __name__ == "__main__":
-    run_stage("generate-dataset", main, out="data/dataset", heldout="data/heldout.json")
+    run_stage("generate-dataset", main, dataset="data/dataset", heldout="data/heldout.json")

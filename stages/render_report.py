@@ -1,11 +1,11 @@
 """Stage render-report: reports/index.html, one self-contained page, and the README's preview GIF."""
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
-from t2v.atomic import write_text
+from t2v.atomic import write_text, write_with
+from t2v.config import read_params
 from t2v.dataset import load_heldout
 from t2v.report import render_report
 from t2v.stage import run_stage
@@ -13,19 +13,39 @@ from t2v.stage import run_stage
 
 def main(cfg, args) -> str:
     videos = json.loads(Path(args.index).read_text())
+    live = Path(args.live)
     with tempfile.TemporaryDirectory() as tmp:
-        page = render_report(cfg, json.loads(Path(args.metrics).read_text()),
-                             json.loads(Path(args.train_metrics).read_text()), Path(args.log), Path(args.videos),
-                             videos, load_heldout(args.heldout), Path(tmp), args.metrics)
-    write_text(args.out, page)
-    preview = Path(args.videos) / videos[0]["gif"]
-    tmp_preview = Path(args.preview).with_suffix(".tmp.gif")
-    shutil.copyfile(preview, tmp_preview)
-    tmp_preview.replace(args.preview)
-    return f"{len(videos)} prompts -> {args.out}"
+        page = render_report(
+            cfg=cfg,
+            params=read_params(Path(args.params)),
+            metrics=json.loads(Path(args.metrics).read_text()),
+            scores=json.loads(Path(args.scores).read_text()),
+            train=json.loads((live / "metrics.json").read_text()),
+            live_dir=live,
+            confusion=json.loads(Path(args.confusion).read_text()),
+            videos_dir=Path(args.videos),
+            videos=videos,
+            heldout_pairs=load_heldout(args.heldout),
+            tmp_dir=Path(tmp),
+            metrics_path=args.metrics,
+        )
+    write_text(args.page, page)
+    preview = (Path(args.videos) / videos[0]["gif"]).read_bytes()
+    write_with(args.preview, lambda tmp: Path(tmp).write_bytes(preview))
+    return f"{len(videos)} videos -> {args.page} ({len(page) / 1e6:.2f} MB)"
 
 
 if __name__ == "__main__":
-    run_stage("render-report", main, metrics="reports/metrics.json", train_metrics="reports/train_metrics.json",
-              log="reports/train/steps.csv", videos="reports/videos", index="reports/videos.json",
-              heldout="data/heldout.json", out="reports/index.html", preview="reports/preview.gif")
+    run_stage(
+        "render-report",
+        main,
+        metrics="reports/metrics.json",
+        scores="reports/scores.json",
+        confusion="reports/confusion.json",
+        live="reports/train",
+        videos="reports/videos",
+        index="reports/videos.json",
+        heldout="data/heldout.json",
+        page="reports/index.html",
+        preview="reports/preview.gif",
+    )

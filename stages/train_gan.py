@@ -1,4 +1,4 @@
-"""Stage train-gan: train the text-conditioned video GAN (resuming an interrupted run)."""
+"""Stage train-gan: train the text-conditioned video GAN (resuming an interrupted run), logged with dvclive."""
 
 from pathlib import Path
 
@@ -13,10 +13,25 @@ def main(cfg, args) -> str:
     init_distributed(cfg.device)
     device = resolve_device(cfg.device)
     data, vocab = load_dataset(args.dataset), load_vocab(args.vocab)
-    metrics = train(cfg, data, vocab, device, Path(args.model), Path(args.state), Path(args.steps), Path(args.metrics))
-    return f"done on {device}, {metrics.get('clips_per_s', 0):.0f} clips/s" if metrics else "done (worker)"
+    summary = train(
+        cfg,
+        data,
+        vocab,
+        device,
+        model_path=Path(args.model),
+        state_path=Path(args.state),
+        live_dir=Path(args.live),
+    )
+    return f"done on {device}, {summary.get('clips_per_s', 0):.0f} clips/s" if summary else "done (worker)"
 
 
 if __name__ == "__main__":
-    run_stage("train-gan", main, dataset="data/dataset", vocab="data/vocab.json", model="models/generator.pt",
-              state="models/train_state.pt", steps="reports/train/steps.csv", metrics="reports/train_metrics.json")
+    run_stage(
+        "train-gan",
+        main,
+        dataset="data/dataset",
+        vocab="data/vocab.json",
+        model="models/generator.pt",
+        state="models/train_state.pt",
+        live="reports/train",
+    )

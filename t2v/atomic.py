@@ -7,8 +7,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -37,8 +38,8 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     write_with(target, lambda p: p.write_text(text))
 
 
-def write_json(target: str | os.PathLike, data: Any) -> None:
-    write_text(target, json.dumps(data, indent=2, sort_keys=True) + "\n")
+def write_json(target: str | os.PathLike, data: Any, sort_keys: bool = True) -> None:
+    write_text(target, json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
 
 
 @contextlib.contextmanager

@@ -24,8 +24,9 @@ from t2v.prompts import SHAPES
 STAGES = ("generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report")
 
 
-def tutorial_writer(data_dir: Path, shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray,
-                    sizes: np.ndarray, size: int) -> int:
+def tutorial_writer(
+    data_dir: Path, shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray, sizes: np.ndarray, size: int
+) -> int:
     """The tutorial's method: draw each frame with PIL and save it as its own PNG; returns files written."""
     files = 0
     for i in range(len(shapes)):
@@ -59,11 +60,22 @@ def bench_render(n_clips: int, frames: int = 10, size: int = 64) -> dict:
         ours = time.perf_counter() - start
         our_files = len(list((Path(tmp) / "ours").iterdir()))
         start = time.perf_counter()
-        files = tutorial_writer(Path(tmp) / "tutorial", data.shape, data.colour, data.centres, data.sizes, size)
+        files = tutorial_writer(
+            Path(tmp) / "tutorial", data.shape, data.colour, data.centres, data.sizes, size
+        )
         theirs = time.perf_counter() - start
-    return {"clips": n_clips, "frames": frames, "size": size, "t2v_s": round(ours, 3), "t2v_files": our_files,
-            "t2v_clips_per_s": round(n_clips / ours, 1), "tutorial_s": round(theirs, 3), "tutorial_files": files,
-            "tutorial_clips_per_s": round(n_clips / theirs, 1), "speedup": round(theirs / ours, 2)}
+    return {
+        "clips": n_clips,
+        "frames": frames,
+        "size": size,
+        "t2v_s": round(ours, 3),
+        "t2v_files": our_files,
+        "t2v_clips_per_s": round(n_clips / ours, 1),
+        "tutorial_s": round(theirs, 3),
+        "tutorial_files": files,
+        "tutorial_clips_per_s": round(n_clips / theirs, 1),
+        "speedup": round(theirs / ours, 2),
+    }
 
 
 def peak_gflops(device: torch.device) -> dict:
@@ -79,7 +91,9 @@ def peak_gflops(device: torch.device) -> dict:
         for _ in range(reps):
             a @ a
         _sync(device)
-        result[str(dtype).removeprefix("torch.")] = round(2 * n**3 * reps / (time.perf_counter() - start) / 1e9, 1)
+        result[str(dtype).removeprefix("torch.")] = round(
+            2 * n**3 * reps / (time.perf_counter() - start) / 1e9, 1
+        )
     return result
 
 
@@ -94,7 +108,9 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
 
     run_cfg = Config(**{**cfg.__dict__})
     run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
-    data = generate_dataset(DataConfig(**{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2)}), cfg.seed)
+    data = generate_dataset(
+        DataConfig(**{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2)}), cfg.seed
+    )
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
     trainer.run_epoch()  # first epoch includes warm-up; time a second one
     clips_before = trainer.clips
@@ -105,9 +121,16 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
     seconds = time.perf_counter() - start
     clips = trainer.clips - clips_before
     flops = flops_per_clip(trainer)
-    return {"arch": arch, "size": cfg.data.size, "frames": cfg.data.frames, "clips_per_s": round(clips / seconds, 1),
-            "device": str(device), "params": trainer.n_params(), "gflop_per_clip": round(flops / 1e9, 3),
-            "achieved_gflops": round(flops * clips / seconds / 1e9, 1)}
+    return {
+        "arch": arch,
+        "size": cfg.data.size,
+        "frames": cfg.data.frames,
+        "clips_per_s": round(clips / seconds, 1),
+        "device": str(device),
+        "params": trainer.n_params(),
+        "gflop_per_clip": round(flops / 1e9, 3),
+        "achieved_gflops": round(flops * clips / seconds / 1e9, 1),
+    }
 
 
 def flops_per_clip(trainer) -> float:
@@ -161,8 +184,19 @@ def bench_generate_memory(model_path: Path, counts: tuple[int, ...] = (1_000, 20
     result = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in counts:
-            cmd = [sys.executable, "-m", "t2v.cli", "generate", "circle moving up", "-o", "clips.npy", "--n", str(n),
-                   "--model", str(model_path.resolve())]
+            cmd = [
+                sys.executable,
+                "-m",
+                "t2v.cli",
+                "generate",
+                "circle moving up",
+                "-o",
+                "clips.npy",
+                "--n",
+                str(n),
+                "--model",
+                str(model_path.resolve()),
+            ]
             result[str(n)] = {"peak_rss_mb": round(peak_rss(cmd, Path(tmp), f"generate --n {n}") / 2**20)}
     return result
 
@@ -170,8 +204,9 @@ def bench_generate_memory(model_path: Path, counts: tuple[int, ...] = (1_000, 20
 def bench_repro(params: Path) -> dict:
     """Each stage of the default pipeline in a scratch copy: wall time and peak RSS (polled at 20 Hz)."""
     root = Path(__file__).resolve().parents[1]
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True,
-                           text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     result = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in files:
@@ -183,22 +218,36 @@ def bench_repro(params: Path) -> dict:
         for stage in STAGES:
             start = time.perf_counter()
             peak = peak_rss([sys.executable, "-m", "stages." + stage.replace("-", "_")], Path(tmp), stage)
-            result[stage] = {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(peak / 2**20)}
+            result[stage] = {
+                "seconds": round(time.perf_counter() - start, 1),
+                "peak_rss_mb": round(peak / 2**20),
+            }
         result["total_s"] = round(time.perf_counter() - total, 1)
     return result
 
 
-def run_benchmark(out: str | Path, repro: bool = False, params: str | Path = "params.yaml",
-                  render_clips: int = 10_000, device_name: str | None = None) -> dict:
+def run_benchmark(
+    out: str | Path,
+    repro: bool = False,
+    params: str | Path = "params.yaml",
+    render_clips: int = 10_000,
+    device_name: str | None = None,
+) -> dict:
     cfg = load_config(params)
     from t2v.devices import check_device_name, resolve_device
 
     if device_name is not None:
         check_device_name(device_name, "--device")
     device = resolve_device(device_name or cfg.device)
-    report = {"machine": {"cpu_count": psutil.cpu_count(), "platform": platform.platform(),
-                          "torch": torch.__version__, "device": str(device),
-                          "name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()}}
+    report = {
+        "machine": {
+            "cpu_count": psutil.cpu_count(),
+            "platform": platform.platform(),
+            "torch": torch.__version__,
+            "device": str(device),
+            "name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+        }
+    }
     print("device peak (large matmul) ...", flush=True)
     report["peak_gflops"] = peak_gflops(device)
     print("rendering: t2v vs the tutorial's PIL + PNG writer ...", flush=True)
@@ -214,11 +263,15 @@ def run_benchmark(out: str | Path, repro: bool = False, params: str | Path = "pa
         print("default pipeline, stage by stage (long) ...", flush=True)
         report["repro"] = bench_repro(Path(params))
     r = report["render"]
-    print(f"render   {r['t2v_clips_per_s']:>9} clips/s ({r['t2v_files']} files) vs tutorial "
-          f"{r['tutorial_clips_per_s']} clips/s ({r['tutorial_files']} files): {r['speedup']}x")
+    print(
+        f"render   {r['t2v_clips_per_s']:>9} clips/s ({r['t2v_files']} files) vs tutorial "
+        f"{r['tutorial_clips_per_s']} clips/s ({r['tutorial_files']} files): {r['speedup']}x"
+    )
     for t in report["train"]:
-        print(f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: {t['gflop_per_clip']} GFLOP/clip, "
-              f"{t['achieved_gflops']} GFLOP/s = {t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})")
+        print(
+            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: {t['gflop_per_clip']} GFLOP/clip, "
+            f"{t['achieved_gflops']} GFLOP/s = {t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})"
+        )
     if report["sample"]:
         print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")
     for n, memory in (report["generate_memory"] or {}).items():

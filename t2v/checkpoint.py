@@ -7,6 +7,7 @@ import pickle
 import re
 import zipfile
 from pathlib import Path
+
 import torch
 
 from t2v.atomic import write_with
@@ -26,9 +27,13 @@ def save(obj: dict, path: str | Path) -> None:
 
     try:
         write_with(path, write)
-    except RuntimeError as err:  # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
-        raise T2VError(f"writing {str(path)!r} failed ({str(err).splitlines()[0][:120]}): is the disk full? "
-                       "the previous file there is untouched") from None
+    except (
+        RuntimeError
+    ) as err:  # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
+        raise T2VError(
+            f"writing {str(path)!r} failed ({str(err).splitlines()[0][:120]}): is the disk full? "
+            "the previous file there is untouched"
+        ) from None
 
 
 def load(path: str | Path, what: str, hint: str) -> dict:
@@ -41,9 +46,13 @@ def load(path: str | Path, what: str, hint: str) -> dict:
     except pickle.UnpicklingError as err:
         found = re.search(r"(unsupported GLOBAL [^\s]+|Unsupported global: [^\s]+)", str(err), re.IGNORECASE)
         if found:  # a class or function reference: loading it could run code
-            raise T2VError(f"{what} {str(path)!r} was refused: it holds pickled code ({found.group(1)}), "
-                           "not only tensors; never load it with weights_only=False") from None
-        raise T2VError(f"{what} {str(path)!r} is truncated or corrupt (not a readable checkpoint): {hint}") from None
+            raise T2VError(
+                f"{what} {str(path)!r} was refused: it holds pickled code ({found.group(1)}), "
+                "not only tensors; never load it with weights_only=False"
+            ) from None
+        raise T2VError(
+            f"{what} {str(path)!r} is truncated or corrupt (not a readable checkpoint): {hint}"
+        ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise T2VError(f"{what} {str(path)!r} is truncated or corrupt ({first}): {hint}") from None
@@ -52,7 +61,9 @@ def load(path: str | Path, what: str, hint: str) -> dict:
     return obj
 
 
-def generator_payload(generator: torch.nn.Module, model: ModelConfig, vocab: list[str], frames: int, size: int) -> dict:
+def generator_payload(
+    generator: torch.nn.Module, model: ModelConfig, vocab: list[str], frames: int, size: int
+) -> dict:
     return {
         "format": FORMAT,
         "model": {**vars(model)},
@@ -67,14 +78,17 @@ def load_generator(path: str | Path) -> tuple[torch.nn.Module, list[str], dict]:
     """Return the generator in eval mode, its vocabulary, and the raw payload."""
     payload = load(path, "generator checkpoint", "run `dvc repro train-gan` (or `dvc pull`) first")
     if payload.get("format") != FORMAT:
-        raise T2VError(f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}")
+        raise T2VError(
+            f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}"
+        )
     try:
         model = ModelConfig(**payload["model"])
         generator = build_generator(model, payload["vocab"], payload["frames"], payload["size"])
         generator.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
         first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
-        raise T2VError(f"generator checkpoint {str(path)!r} does not fit this version of t2v ({first}): it was made by "
-                       "another version or with other model params; retrain with `dvc repro train-gan`") from None
+        raise T2VError(
+            f"generator checkpoint {str(path)!r} does not fit this version of t2v ({first}): it was made by "
+            "another version or with other model params; retrain with `dvc repro train-gan`"
+        ) from None
     return generator.eval(), payload["vocab"], payload
-

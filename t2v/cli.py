@@ -21,15 +21,18 @@ RENDER_BATCH = 1024
 
 def _integer_in(lo: int, hi: int):
     """An argparse type: an integer in [lo, hi], refused in one line otherwise."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an integer") from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value if abs(value) < 10**12 else text[:20] + '...'} is outside "
-                                             f"[{lo}, {hi}]")
+            raise argparse.ArgumentTypeError(
+                f"{value if abs(value) < 10**12 else text[:20] + '...'} is outside [{lo}, {hi}]"
+            )
         return value
+
     return parse
 
 
@@ -61,8 +64,18 @@ def cmd_generate(args: argparse.Namespace) -> None:
     blocks = generate_blocks(generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device))
     if suffix == ".npy":  # streamed: memory stays one block whatever --n is
         shape = (args.n, payload["frames"], payload["size"], payload["size"], 3)
-        write_npy_stream(args.output, shape, tqdm(blocks, total=-(-args.n // GENERATE_BATCH), unit="block",
-                                                  desc="generate", leave=False, disable=args.n <= GENERATE_BATCH))
+        write_npy_stream(
+            args.output,
+            shape,
+            tqdm(
+                blocks,
+                total=-(-args.n // GENERATE_BATCH),
+                unit="block",
+                desc="generate",
+                leave=False,
+                disable=args.n <= GENERATE_BATCH,
+            ),
+        )
     else:
         write_clips(np.concatenate(list(blocks)), args.output, fps=args.fps)
     print(f"generated {args.n} clip(s) of {show(args.prompt)} -> {args.output}")
@@ -92,8 +105,10 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
 def cmd_check_params(args: argparse.Namespace) -> None:
     config = load_config(args.params)
-    print(f"{args.params}: valid ({config.data.n_clips} clips of {config.data.frames}x{config.data.size}x"
-          f"{config.data.size}, {config.model.arch} model, {config.train.epochs} epochs)")
+    print(
+        f"{args.params}: valid ({config.data.n_clips} clips of {config.data.frames}x{config.data.size}x"
+        f"{config.data.size}, {config.model.arch} model, {config.train.epochs} epochs)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,9 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="reports/bench.json")
     bench.add_argument("--params", default="params.yaml")
     bench.add_argument("--repro", action="store_true", help="also time a full default `dvc repro` (long)")
-    bench.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: params.yaml's device)")
+    bench.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:N or mps (default: params.yaml's device)"
+    )
     bench.set_defaults(func=cmd_bench)
-    check = sub.add_parser("check-params", help="validate params.yaml: every key, type and range, in one line")
+    check = sub.add_parser(
+        "check-params", help="validate params.yaml: every key, type and range, in one line"
+    )
     check.add_argument("params", nargs="?", default="params.yaml")
     check.set_defaults(func=cmd_check_params)
     return parser

@@ -13,14 +13,16 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from t2v.errors import T2VError
-from t2v.prompts import MOTIONS, SHAPES, TUTORIAL_PROMPTS
+from t2v.prompts import MOTIONS, SHAPES
 
 
 def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
     """A config field with its allowed range; lists get a fresh copy per instance."""
     meta = {"doc": doc, "lo": lo, "hi": hi, **kw}
     if isinstance(default, list):
-        return field(default_factory=lambda: [list(x) if isinstance(x, list) else x for x in default], metadata=meta)
+        return field(
+            default_factory=lambda: [list(x) if isinstance(x, list) else x for x in default], metadata=meta
+        )
     return field(default=default, metadata=meta)
 
 
@@ -29,25 +31,53 @@ class DataConfig:
     n_clips: int = knob(6000, "clips in the training set", lo=1)
     frames: int = knob(10, "frames per clip", lo=8, hi=64)
     size: int = knob(64, "frame height and width in pixels", lo=16, hi=256)
-    shape_size: list[float] = knob([0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True)
-    speed: list[float] = knob([0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True)
-    orbit_radius: list[float] = knob([0.22, 0.28], "orbit radius around the frame centre, frame fractions", lo=0.05, hi=0.3, pair=True)
-    orbit_sweep: list[float] = knob([150.0, 210.0], "total orbit sweep over the clip, degrees", lo=90.0, hi=330.0, pair=True)
-    scale_ratio: list[float] = knob([0.45, 0.55], "end/start size ratio when shrinking (inverse when expanding)", lo=0.2, hi=0.6, pair=True)
-    bounce_speed: list[float] = knob([0.05, 0.07], "bouncing speed, frame fractions per frame", lo=0.01, hi=0.15, pair=True)
-    zigzag_amplitude: list[float] = knob([0.08, 0.11], "zigzag swing across the axis, frame fractions", lo=0.03, hi=0.15, pair=True)
-    zigzag_half_period: list[float] = knob([2.0, 3.0], "frames between zigzag reversals", lo=1.0, hi=8.0, pair=True)
+    shape_size: list[float] = knob(
+        [0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True
+    )
+    speed: list[float] = knob(
+        [0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True
+    )
+    orbit_radius: list[float] = knob(
+        [0.22, 0.28], "orbit radius around the frame centre, frame fractions", lo=0.05, hi=0.3, pair=True
+    )
+    orbit_sweep: list[float] = knob(
+        [150.0, 210.0], "total orbit sweep over the clip, degrees", lo=90.0, hi=330.0, pair=True
+    )
+    scale_ratio: list[float] = knob(
+        [0.45, 0.55],
+        "end/start size ratio when shrinking (inverse when expanding)",
+        lo=0.2,
+        hi=0.6,
+        pair=True,
+    )
+    bounce_speed: list[float] = knob(
+        [0.05, 0.07], "bouncing speed, frame fractions per frame", lo=0.01, hi=0.15, pair=True
+    )
+    zigzag_amplitude: list[float] = knob(
+        [0.08, 0.11], "zigzag swing across the axis, frame fractions", lo=0.03, hi=0.15, pair=True
+    )
+    zigzag_half_period: list[float] = knob(
+        [2.0, 3.0], "frames between zigzag reversals", lo=1.0, hi=8.0, pair=True
+    )
     position_jitter: float = knob(0.05, "random offset of the path centre, frame fractions", lo=0.0, hi=0.2)
     heldout: list[list[str]] = knob(
-        [["circle", "moving up-right"], ["square", "rotating counter-clockwise"],
-         ["triangle", "expanding"], ["square", "zigzagging horizontally"]],
-        "(shape, motion) pairs never rendered into training", pairs_of=(SHAPES, MOTIONS), min_len=1,
+        [
+            ["circle", "moving up-right"],
+            ["square", "rotating counter-clockwise"],
+            ["triangle", "expanding"],
+            ["square", "zigzagging horizontally"],
+        ],
+        "(shape, motion) pairs never rendered into training",
+        pairs_of=(SHAPES, MOTIONS),
+        min_len=1,
     )
 
 
 @dataclass
 class ModelConfig:
-    arch: Literal["layered", "seed"] = knob("layered", "layered: sprite + recurrent motion video GAN; seed: the tutorial's per-frame DCGAN")
+    arch: Literal["layered", "seed"] = knob(
+        "layered", "layered: sprite + recurrent motion video GAN; seed: the tutorial's per-frame DCGAN"
+    )
     text_dim: int = knob(64, "word embedding width", lo=4, hi=1024)
     noise_dim: int = knob(16, "noise width", lo=1, hi=512)
     g_channels: int = knob(64, "generator base channels", lo=4, hi=1024)
@@ -62,10 +92,19 @@ class TrainConfig:
     lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
     betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
     loss: Literal["hinge", "bce"] = knob("hinge", "adversarial loss")
-    mismatch_weight: float = knob(0.5, "weight of real clips with mismatched text as negatives", lo=0.0, hi=1.0)
-    aux_weight: float = knob(1.0, "weight of the discriminator's attribute heads (shape, colour, motion)", lo=0.0, hi=100.0)
+    mismatch_weight: float = knob(
+        0.5, "weight of real clips with mismatched text as negatives", lo=0.0, hi=1.0
+    )
+    aux_weight: float = knob(
+        1.0, "weight of the discriminator's attribute heads (shape, colour, motion)", lo=0.0, hi=100.0
+    )
     variety_weight: float = knob(0.0, "weight of the generator's variety term", lo=0.0, hi=100.0)
-    ema: float = knob(0.0, "EMA decay of generator weights used for sampling; 0 samples the generator as trained", lo=0.0, hi=0.99999)
+    ema: float = knob(
+        0.0,
+        "EMA decay of generator weights used for sampling; 0 samples the generator as trained",
+        lo=0.0,
+        hi=0.99999,
+    )
     amp: Literal["bf16", "off"] = knob("bf16", "mixed precision on CUDA (ignored on CPU)")
     log_every: int = knob(10, "steps between rows of the training log", lo=1)
 
@@ -73,15 +112,45 @@ class TrainConfig:
 @dataclass
 class SampleConfig:
     prompts: list[str] = knob(
-        [*TUTORIAL_PROMPTS, "circle moving up-right", "square rotating counter-clockwise", "triangle expanding",
-         "square zigzagging horizontally", "red square moving up-right", "green triangle rotating clockwise",
-         "yellow circle bouncing horizontally", "blue square shrinking"],
-        "prompts to write videos for", min_len=1, prompts=True,
+        [
+            "circle moving up",
+            "circle moving down",
+            "circle moving left",
+            "circle moving right",
+            "circle moving up-right",
+            "circle moving up-left",
+            "circle moving down-right",
+            "circle moving down-left",
+            "circle rotating clockwise",
+            "circle rotating counter-clockwise",
+            "circle shrinking",
+            "circle expanding",
+            "circle bouncing vertically",
+            "circle bouncing horizontally",
+            "circle zigzagging vertically",
+            "circle zigzagging horizontally",
+            "square rotating counter-clockwise",
+            "triangle expanding",
+            "square zigzagging horizontally",
+            "red square moving up-right",
+            "green triangle rotating clockwise",
+            "yellow circle bouncing horizontally",
+            "blue square shrinking",
+        ],
+        "prompts to write videos for",
+        min_len=1,
+        prompts=True,
     )
     variety: list[str] = knob(
-        ["circle rotating clockwise", "square bouncing vertically", "triangle zigzagging horizontally",
-         "circle moving up-right"],
-        "prompts shown as 16 generated clips beside 16 real ones in the report", min_len=0, prompts=True,
+        [
+            "circle rotating clockwise",
+            "square bouncing vertically",
+            "triangle zigzagging horizontally",
+            "circle moving up-right",
+        ],
+        "prompts shown as 16 generated clips beside 16 real ones in the report",
+        min_len=0,
+        prompts=True,
     )
     grid: int = knob(4, "clips per video grid", lo=1, hi=64)
     fps: int = knob(8, "frames per second of MP4 and GIF", lo=1, hi=60)
@@ -109,7 +178,9 @@ def _check_number(key: str, value: Any, kind: type, meta: dict) -> Any:
         raise _fail(key, value, "must be a finite number")
     lo, hi, lo_open = meta.get("lo"), meta.get("hi"), meta.get("lo_open", False)
     if lo is not None and (value <= lo if lo_open else value < lo) or hi is not None and value > hi:
-        bounds = f"{'>' if lo_open else '>='} {lo}" if hi is None else f"in {'(' if lo_open else '['}{lo}, {hi}]"
+        bounds = (
+            f"{'>' if lo_open else '>='} {lo}" if hi is None else f"in {'(' if lo_open else '['}{lo}, {hi}]"
+        )
         raise _fail(key, value, f"must be {bounds}")
     return kind(value)
 
@@ -203,18 +274,27 @@ def _check_cross_fields(config: Config) -> None:
     held = {tuple(pair) for pair in config.data.heldout}
     for motion in MOTIONS:
         if all((shape, motion) in held for shape in SHAPES):
-            raise _fail("data.heldout", config.data.heldout, f"holds out every shape for {motion!r}: its words would "
-                        "never be trained; keep at least one shape of each motion in training")
+            raise _fail(
+                "data.heldout",
+                config.data.heldout,
+                f"holds out every shape for {motion!r}: its words would "
+                "never be trained; keep at least one shape of each motion in training",
+            )
     for shape in SHAPES:
         if all((shape, motion) in held for motion in MOTIONS):
-            raise _fail("data.heldout", config.data.heldout, f"holds out every motion of {shape!r}: keep at least one")
+            raise _fail(
+                "data.heldout", config.data.heldout, f"holds out every motion of {shape!r}: keep at least one"
+            )
     _check_every_word_trained(config)
     size = config.data.size
     if size % 16:
         raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
     if config.train.batch_size % config.model.group:
-        raise _fail("train.batch_size", config.train.batch_size,
-                    f"must be a multiple of model.group ({config.model.group}): batches are whole groups")
+        raise _fail(
+            "train.batch_size",
+            config.train.batch_size,
+            f"must be a multiple of model.group ({config.model.group}): batches are whole groups",
+        )
     if config.data.frames % 2:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
 
@@ -224,14 +304,18 @@ def _check_every_word_trained(config: Config) -> None:
     the model never read. Drawing them is cheap, so this is checked before any stage runs."""
     import numpy as np
 
-    from t2v.scenes import sample_training_scenes  # labels only: cheap to draw
     from t2v.prompts import KNOWN_WORDS, tokenize
+    from t2v.scenes import sample_training_scenes  # labels only: cheap to draw
 
     _, prompts = sample_training_scenes(config.data, np.random.default_rng(config.seed))
     missing = sorted(set(KNOWN_WORDS) - {w for p in prompts for w in tokenize(p)})
     if missing:
-        raise _fail("data.n_clips", config.data.n_clips, f"too small: the training prompts would never use "
-                    f"{', '.join(map(repr, missing))}; use a few hundred clips or more")
+        raise _fail(
+            "data.n_clips",
+            config.data.n_clips,
+            f"too small: the training prompts would never use "
+            f"{', '.join(map(repr, missing))}; use a few hundred clips or more",
+        )
 
 
 def load_config(path: str | Path = "params.yaml") -> Config:

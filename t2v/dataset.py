@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import zstandard
@@ -59,7 +59,9 @@ def track_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator)
 
 def render(data: Dataset, size: int, rows: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
     """Render the clips of data's tracks (the given rows) -> uint8 (n, T, size, size, 3), into `out` when given."""
-    return render_clips(data.shape[rows], PALETTE[data.colour[rows]], data.centres[rows], data.sizes[rows], size, out=out)
+    return render_clips(
+        data.shape[rows], PALETTE[data.colour[rows]], data.centres[rows], data.sizes[rows], size, out=out
+    )
 
 
 def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator) -> Dataset:
@@ -73,13 +75,19 @@ TRACK_BLOCK = 2048  # scenes per draw of tracks: part of the random stream's lay
 RENDER_BLOCK = 128  # clips rendered per step: a buffer this size stays in cache and in already-touched memory
 
 
-def generate_dataset(cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None) -> Dataset:
+def generate_dataset(
+    cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None
+) -> Dataset:
     """Render the training set. With a sink (for example a file's write), each block of clips is handed to it
     from one reused buffer and the returned Dataset's clips stay None: memory stays one block, whatever n_clips."""
     rng = np.random.default_rng(seed)
     scenes, prompts = sample_training_scenes(cfg, rng)
-    blocks = [track_scenes(scenes[lo : lo + TRACK_BLOCK], cfg, rng) for lo in range(0, len(scenes), TRACK_BLOCK)]
-    data = Dataset(None, *(np.concatenate([getattr(b, f) for b in blocks]) for f in LABEL_FIELDS), prompts=prompts)
+    blocks = [
+        track_scenes(scenes[lo : lo + TRACK_BLOCK], cfg, rng) for lo in range(0, len(scenes), TRACK_BLOCK)
+    ]
+    data = Dataset(
+        None, *(np.concatenate([getattr(b, f) for b in blocks]) for f in LABEL_FIELDS), prompts=prompts
+    )
     if sink is None:
         data.clips = render(data, cfg.size)
         return data
@@ -127,8 +135,10 @@ def read_clips(path: Path) -> np.ndarray:
                     raise ValueError(f"ends after {filled} of {len(view)} bytes")
                 filled += read
     except (zstandard.ZstdError, ValueError) as err:
-        raise T2VError(f"dataset file {str(path)!r} is truncated or corrupt ({err}): "
-                       "run `dvc repro generate-dataset` (or `dvc pull`)") from None
+        raise T2VError(
+            f"dataset file {str(path)!r} is truncated or corrupt ({err}): "
+            "run `dvc repro generate-dataset` (or `dvc pull`)"
+        ) from None
     return clips
 
 
@@ -151,7 +161,9 @@ def load_dataset(data_dir: str | Path) -> Dataset:
     needed = [path / n for n in (CLIPS_FILE, "meta.npz", "prompts.json")]
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
-        raise T2VError(f"dataset file(s) missing: {', '.join(missing)}: run `dvc repro generate-dataset` first")
+        raise T2VError(
+            f"dataset file(s) missing: {', '.join(missing)}: run `dvc repro generate-dataset` first"
+        )
     clips = read_clips(needed[0])
     with np.load(needed[1]) as meta:
         labels = {k: meta[k] for k in LABEL_FIELDS}

@@ -26,10 +26,14 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise T2VError(f"device {name!r} requested but CUDA is not available here: use device: auto or cpu")
+            raise T2VError(
+                f"device {name!r} requested but CUDA is not available here: use device: auto or cpu"
+            )
         index = int(name.split(":")[1]) if ":" in name else 0
         if index >= torch.cuda.device_count():
-            raise T2VError(f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
+            raise T2VError(
+                f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist"
+            )
     if name == "mps" and not torch.backends.mps.is_available():
         raise T2VError("device 'mps' requested but MPS is not available here: use device: auto or cpu")
     return torch.device(name)

@@ -3,7 +3,7 @@ number for the discriminator to minimise and one for the generator."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -45,9 +45,15 @@ def variety_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Te
     return F.relu(group_spread(real_path, group) - group_spread(fake_path, group)).mean()
 
 
-def discriminator_loss(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, ids: torch.Tensor,
-                       wrong: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def discriminator_loss(
+    D: torch.nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    ids: torch.Tensor,
+    wrong: torch.Tensor,
+    labels: torch.Tensor,
+    cfg: TrainConfig,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Real clips with their text read real; fakes, and real clips with the wrong text, read fake; the heads
     name the attributes of real clips and stay unsure on fakes. -> (loss, scores of real, scores of fakes)."""
     real_loss, fake_loss, _ = adversarial_losses(cfg.loss)
@@ -62,8 +68,15 @@ def discriminator_loss(D: torch.nn.Module, real: torch.Tensor, fake: torch.Tenso
     return loss + cfg.aux_weight * heads, s_real, s_fake
 
 
-def generator_loss(D: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor, ids: torch.Tensor,
-                   labels: torch.Tensor, cfg: TrainConfig, group: int) -> torch.Tensor:
+def generator_loss(
+    D: torch.nn.Module,
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    ids: torch.Tensor,
+    labels: torch.Tensor,
+    cfg: TrainConfig,
+    group: int,
+) -> torch.Tensor:
     """Fakes should read real for their text, show the attributes it names, and vary as its real clips do."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
     scores, logits = D(fake, ids)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from t2v.dataset import PALETTE
-from t2v.scenes import COLOUR_NAMES
 from t2v.prompts import DEFAULT_COLOUR, DIRECTIONS, SHAPES, Scene
+from t2v.scenes import COLOUR_NAMES
 from t2v.shape_fit import fit_shapes
 from t2v.tracks import Track, measure
 
@@ -91,16 +91,24 @@ def judge_motion(track: Track, scene: Scene) -> bool:
         speed = np.hypot(*velocity)
         wobble = np.sqrt(np.mean(np.sum((np.outer(frames, velocity) + fit[1] - xy) ** 2, axis=1)))
         cosine = (velocity @ np.array([dx, dy])) / (speed * np.hypot(dx, dy) + 1e-9)
-        return bool(speed >= MIN_SPEED * s and cosine >= np.cos(np.deg2rad(MAX_ANGLE_DEG))
-                    and wobble <= MAX_WOBBLE * s and _steady(size))
+        return bool(
+            speed >= MIN_SPEED * s
+            and cosine >= np.cos(np.deg2rad(MAX_ANGLE_DEG))
+            and wobble <= MAX_WOBBLE * s
+            and _steady(size)
+        )
     if kind == "rotating":
         rel = xy - s / 2
         radius = np.hypot(rel[:, 0], rel[:, 1])
         turn = np.diff(np.unwrap(np.arctan2(rel[:, 1], rel[:, 0])))
         sense = 1.0 if arg == "clockwise" else -1.0  # y down: a growing angle is clockwise on screen
         sweep = np.rad2deg(sense * turn.sum())
-        return bool(radius.min() >= MIN_ORBIT_RADIUS * s and sweep >= MIN_SWEEP_DEG
-                    and (sense * turn > 0).all() and _steady(size))
+        return bool(
+            radius.min() >= MIN_ORBIT_RADIUS * s
+            and sweep >= MIN_SWEEP_DEG
+            and (sense * turn > 0).all()
+            and _steady(size)
+        )
     if kind in ("shrinking", "expanding"):
         trend = 1.0 if kind == "expanding" else -1.0
         ratio = size[-1] / size[0]
@@ -114,14 +122,21 @@ def judge_motion(track: Track, scene: Scene) -> bool:
         for k in (int(np.argmax(along)), int(np.argmin(along))):
             legs = np.array([along[k] - along[0], along[k] - along[-1]])
             gap = min(along[k] - size[k], s - along[k] - size[k])  # blob to the nearer edge at the turn
-            if (np.abs(legs).min() >= MIN_LEG * s and legs[0] * legs[1] > 0 and gap <= EDGE_REACH * s
-                    and np.ptp(across) <= MAX_CROSS * s):
+            if (
+                np.abs(legs).min() >= MIN_LEG * s
+                and legs[0] * legs[1] > 0
+                and gap <= EDGE_REACH * s
+                and np.ptp(across) <= MAX_CROSS * s
+            ):
                 return True
         return False
     if kind == "zigzagging":
         advance = abs(along[-1] - along[0])
-        return bool(advance >= MIN_ADVANCE * s and _reversals(along, SWING * s) == 0
-                    and _reversals(across, SWING * s) >= MIN_REVERSALS)
+        return bool(
+            advance >= MIN_ADVANCE * s
+            and _reversals(along, SWING * s) == 0
+            and _reversals(across, SWING * s) >= MIN_REVERSALS
+        )
     raise ValueError(f"no judgement for motion {scene.motion!r}")
 
 
@@ -148,8 +163,11 @@ def judge_temporal(track: Track, scene: Scene) -> bool:
     ratio = np.maximum(area[1:] / area[:-1], area[:-1] / area[1:]) if len(seen) > 1 else np.zeros(0)
     edge = track.touches_edge[seen]
     inner = ~(edge[1:] | edge[:-1])  # a blob entering or leaving the frame changes size legitimately
-    return bool((jumps <= MAX_JUMP * s).all() and (ratio[inner] <= MAX_SIZE_JUMP ** 2).all()
-                and (scene.motion.startswith("moving") or len(seen) == len(track.visible)))
+    return bool(
+        (jumps <= MAX_JUMP * s).all()
+        and (ratio[inner] <= MAX_SIZE_JUMP**2).all()
+        and (scene.motion.startswith("moving") or len(seen) == len(track.visible))
+    )
 
 
 def judge(clip: np.ndarray, scene: Scene, track: Track | None = None) -> Verdict:
@@ -157,15 +175,30 @@ def judge(clip: np.ndarray, scene: Scene, track: Track | None = None) -> Verdict
     track = measure(clip) if track is None else track
     colour = classify_colour(track)
     fit = fit_shapes(clip, track, scene.rgb)
-    shape_ok = bool(fit is not None and fit.best == scene.shape and fit.iou[SHAPES.index(scene.shape)] >= MIN_SHAPE_IOU)
-    colour_ok = bool(fit is not None and colour == (scene.colour or DEFAULT_COLOUR)
-                     and fit.colour_error <= MAX_COLOUR_ERROR)
+    shape_ok = bool(
+        fit is not None and fit.best == scene.shape and fit.iou[SHAPES.index(scene.shape)] >= MIN_SHAPE_IOU
+    )
+    colour_ok = bool(
+        fit is not None
+        and colour == (scene.colour or DEFAULT_COLOUR)
+        and fit.colour_error <= MAX_COLOUR_ERROR
+    )
     seen = track.visible
-    one_solid_blob = seen.any() and bool((track.blobs[seen] == 1).all()
-                                         and (track.solid[seen] >= MIN_SOLID).all()
-                                         and (track.speck_pixels <= 2).all() and _shape_sized(track))
-    return Verdict(judge_motion(track, scene), shape_ok, colour_ok, one_solid_blob and shape_ok and colour_ok,
-                   judge_temporal(track, scene), fit.best if fit else None, colour)
+    one_solid_blob = seen.any() and bool(
+        (track.blobs[seen] == 1).all()
+        and (track.solid[seen] >= MIN_SOLID).all()
+        and (track.speck_pixels <= 2).all()
+        and _shape_sized(track)
+    )
+    return Verdict(
+        judge_motion(track, scene),
+        shape_ok,
+        colour_ok,
+        one_solid_blob and shape_ok and colour_ok,
+        judge_temporal(track, scene),
+        fit.best if fit else None,
+        colour,
+    )
 
 
 def _paths(tracks: list[Track]) -> np.ndarray:
@@ -216,16 +249,21 @@ def diversity(generated: list[Track], valid: list[bool], real_draws: list[list[T
 
 def score_diversity(rows: list[tuple[Scene, str, float]]) -> dict:
     """Aggregate (scene, split, diversity) rows: mean overall, per split, per motion and per prompt."""
+
     def mean(values):
         return round(float(np.mean(values)), 4) if values else 0.0
 
-    groups: dict[str, dict[str, list[float]]] = {f"per_{g}": defaultdict(list) for g in ("split", "motion", "prompt")}
+    groups: dict[str, dict[str, list[float]]] = {
+        f"per_{g}": defaultdict(list) for g in ("split", "motion", "prompt")
+    }
     for scene, split, value in rows:
         groups["per_split"][split].append(value)
         groups["per_motion"][scene.motion].append(value)
         groups["per_prompt"][scene.prompt()].append(value)
-    return {"overall": mean([r for _, _, r in rows]),
-            **{name: {k: mean(v) for k, v in sorted(members.items())} for name, members in groups.items()}}
+    return {
+        "overall": mean([r for _, _, r in rows]),
+        **{name: {k: mean(v) for k, v in sorted(members.items())} for name, members in groups.items()},
+    }
 
 
 def summarise(verdicts: list[Verdict]) -> dict:
@@ -241,12 +279,13 @@ def summarise(verdicts: list[Verdict]) -> dict:
 
 
 def score(results: list[tuple[Scene, str, Verdict]]) -> dict:
-    """Aggregate (scene, split, verdict) rows: overall, per split, per motion, per shape and per prompt."""
+    """Aggregate (scene, split, verdict) rows: overall, per split, motion, shape, colour and prompt."""
     groups: dict[str, dict[str, list[Verdict]]] = defaultdict(lambda: defaultdict(list))
     for scene, split, verdict in results:
         groups["split"][split].append(verdict)
         groups["motion"][scene.motion].append(verdict)
         groups["shape"][scene.shape].append(verdict)
+        groups["colour"][scene.colour or DEFAULT_COLOUR].append(verdict)
         groups["prompt"][scene.prompt()].append(verdict)
     report = {"overall": summarise([v for _, _, v in results])}
     for name, members in groups.items():

@@ -32,7 +32,9 @@ class TextEncoder(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         words = self.embed(ids)  # (B, L, D)
-        member = self.roles[ids][:, None, :] == torch.arange(len(ROLES), device=ids.device)[None, :, None]  # (B, R, L)
+        member = (
+            self.roles[ids][:, None, :] == torch.arange(len(ROLES), device=ids.device)[None, :, None]
+        )  # (B, R, L)
         scores = torch.einsum("bld,rd->brl", words, self.queries) * self.scale
         # A finite fill: a role with no words would otherwise softmax to NaN, and NaN leaks through torch.where
         # into the gradients even where the absent vector is chosen.
@@ -52,8 +54,11 @@ class MaskField(nn.Module):
     def __init__(self, code_dim: int, width: int, n: int, depth: int = 3):
         super().__init__()
         axis = torch.linspace(-1.0, 1.0, n)
-        self.register_buffer("grid", torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).view(-1, 2),
-                             persistent=False)  # (n*n, 2): u then v
+        self.register_buffer(
+            "grid",
+            torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).view(-1, 2),
+            persistent=False,
+        )  # (n*n, 2): u then v
         self.n = n
         self.layers = nn.ModuleList([nn.Linear(2 if i == 0 else width, width) for i in range(depth)])
         self.shifts = nn.ModuleList([nn.Linear(code_dim, width) for _ in range(depth)])
@@ -83,9 +88,14 @@ class LayeredGenerator(nn.Module):
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
     motion noise sets everything the words leave open (start, phase, speed, size)."""
 
-    base_extent = 0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
+    base_extent = (
+        0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
+    )
     # so the sprite has little room to paint a path instead of moving along it
-    log_scale_range = (-1.5, 0.4)  # the sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path
+    log_scale_range = (
+        -1.5,
+        0.4,
+    )  # the sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path
     # Bounds per frame, about twice the fastest motion in the data: a larger step reads as a teleport.
     max_turn = 0.6  # radians about the centre
     max_step = 0.25  # normalised frame units
@@ -99,11 +109,17 @@ class LayeredGenerator(nn.Module):
         e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
         self.text = TextEncoder(vocab, e)
         self.paint = nn.Linear(e, 3)
-        self.mask = MaskField(e + z, c, size // 2)  # the sprite grid is half the frame, about one sample a pixel
+        self.mask = MaskField(
+            e + z, c, size // 2
+        )  # the sprite grid is half the frame, about one sample a pixel
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
-        self.motion_init = nn.Sequential(nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7))
-        t = torch.arange(frames, dtype=torch.float32)[:, None] * (2 * math.pi / torch.tensor(self.clock_periods))
+        self.motion_init = nn.Sequential(
+            nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7)
+        )
+        t = torch.arange(frames, dtype=torch.float32)[:, None] * (
+            2 * math.pi / torch.tensor(self.clock_periods)
+        )
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
         self.rnn = nn.GRUCell(e + self.frame_noise + 3 + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
@@ -116,11 +132,15 @@ class LayeredGenerator(nn.Module):
 
     def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         b, t = ids.shape[0], self.frames
-        z_content, z_motion, z_frames = noise.split([self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1)
+        z_content, z_motion, z_frames = noise.split(
+            [self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1
+        )
         colour, shape, motion = self.text(ids).unbind(dim=1)
 
         m = self.alpha_margin
-        alpha = (torch.sigmoid(self.mask(torch.cat([shape, z_content], dim=1))) * (1 + 2 * m) - m).clamp(0.0, 1.0)
+        alpha = (torch.sigmoid(self.mask(torch.cat([shape, z_content], dim=1))) * (1 + 2 * m) - m).clamp(
+            0.0, 1.0
+        )
         rgb = torch.tanh(self.paint(colour))  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
@@ -133,12 +153,19 @@ class LayeredGenerator(nn.Module):
             hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
             velocity_x, velocity_y, grow, turn = self.step(hidden).unbind(dim=1)
             angle = self.max_turn * torch.tanh(turn / (2 * self.max_turn))
-            velocity = self.max_step * torch.tanh(torch.stack([velocity_x, velocity_y], dim=1) / (10 * self.max_step))
+            velocity = self.max_step * torch.tanh(
+                torch.stack([velocity_x, velocity_y], dim=1) / (10 * self.max_step)
+            )
             cos, sin = torch.cos(angle), torch.sin(angle)
             x, y = pose[:, 0], pose[:, 1]
-            pose = torch.stack([cos * x - sin * y + velocity[:, 0],  # an exact turn about the frame centre,
-                                sin * x + cos * y + velocity[:, 1],  # so an orbit keeps its radius
-                                pose[:, 2] + 0.1 * grow], dim=1)
+            pose = torch.stack(
+                [
+                    cos * x - sin * y + velocity[:, 0],  # an exact turn about the frame centre,
+                    sin * x + cos * y + velocity[:, 1],  # so an orbit keeps its radius
+                    pose[:, 2] + 0.1 * grow,
+                ],
+                dim=1,
+            )
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
         return self.composite(alpha, rgb, track + self._oscillation(wave))
@@ -148,7 +175,9 @@ class LayeredGenerator(nn.Module):
         amplitude = 0.3 * torch.tanh(wave[:, :2])
         half_period = 1.5 + 4.5 * torch.sigmoid(wave[:, 2:3])
         phase = 2.0 * torch.sigmoid(wave[:, 3:4])
-        u = torch.remainder(torch.arange(self.frames, device=wave.device) / half_period + phase, 2.0)  # (B, T)
+        u = torch.remainder(
+            torch.arange(self.frames, device=wave.device) / half_period + phase, 2.0
+        )  # (B, T)
         triangle = 1.0 - 2.0 * torch.abs(u - 1.0)
         offset = amplitude[:, None, :] * triangle[..., None]
         return F.pad(offset, (0, 1))
@@ -161,8 +190,13 @@ class LayeredGenerator(nn.Module):
         log_scale = mid + half * torch.tanh((track[..., 2] - mid) / half)  # soft bounds keep gradients alive
         inv = 1.0 / (self.base_extent * torch.exp(log_scale))
         zero = torch.zeros_like(inv)
-        theta = torch.stack([torch.stack([inv, zero, -track[..., 0] * inv], -1),
-                             torch.stack([zero, inv, -track[..., 1] * inv], -1)], dim=-2)  # (B, T, 2, 3)
+        theta = torch.stack(
+            [
+                torch.stack([inv, zero, -track[..., 0] * inv], -1),
+                torch.stack([zero, inv, -track[..., 1] * inv], -1),
+            ],
+            dim=-2,
+        )  # (B, T, 2, 3)
         grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 1, s, s], align_corners=False)
         masks = alpha.unsqueeze(1).expand(b, t, *alpha.shape[1:]).reshape(b * t, *alpha.shape[1:])
         cover = F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -175,7 +209,9 @@ class ClipJudge(nn.Module):
     forward per backward keeps DistributedDataParallel's gradient sync exact. Subclasses define embed,
     judge and classify."""
 
-    def forward(self, clips: torch.Tensor, *texts: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    def forward(
+        self, clips: torch.Tensor, *texts: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         features = self.embed(clips)
         return torch.stack([self.judge(features, ids) for ids in texts]), self.classify(features)
 
@@ -200,7 +236,9 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     sy = ((ink * ys * ys).sum(dim=(2, 3)) / mass - cy * cy).clamp(min=1e-4).sqrt()
     vx, vy = F.pad(cx.diff(dim=1), (1, 0)), F.pad(cy.diff(dim=1), (1, 0))
     spin = (cx * vy - cy * vx) / (cx * cx + cy * cy + 0.05)
-    return torch.stack([cx, cy, sx, sy, mass.log() - math.log(ink[0, 0].numel()), 5 * vx, 5 * vy, 5 * spin], dim=-1)
+    return torch.stack(
+        [cx, cy, sx, sy, mass.log() - math.log(ink[0, 0].numel()), 5 * vx, 5 * vy, 5 * spin], dim=-1
+    )
 
 
 def group_spread(path: torch.Tensor, group: int) -> torch.Tensor:
@@ -228,7 +266,9 @@ def ink_crops(clips: torch.Tensor, centre: torch.Tensor, frames: torch.Tensor, s
     return F.grid_sample(picked - 1.0, grid, mode="nearest", padding_mode="zeros", align_corners=True) + 1.0
 
 
-def _downsampling_stack(conv: type, ch_in: int, c: int, size: int, kernel, strides) -> tuple[list[nn.Module], int, int]:
+def _downsampling_stack(
+    conv: type, ch_in: int, c: int, size: int, kernel, strides
+) -> tuple[list[nn.Module], int, int]:
     """Strided convolutions halving `size` down to 4: the layers, the channels out and the time divisor."""
     layers, ch, time_div = [], c, 1
     while size > 4:
@@ -265,16 +305,28 @@ class VideoDiscriminator(ClipJudge):
         self.register_buffer("coords", frame_coords(size), persistent=False)
         small = size // self.pool
         self.register_buffer("small_coords", frame_coords(small), persistent=False)
-        self.register_buffer("look_frames", torch.linspace(0, frames - 1, self.looks).round().long(), persistent=False)
+        self.register_buffer(
+            "look_frames", torch.linspace(0, frames - 1, self.looks).round().long(), persistent=False
+        )
         # time is halved once, at the second layer, after motion is seen at full rate
-        layers, ch3, time_div = _downsampling_stack(nn.Conv3d, 5, c, small, (3, 4, 4),
-                                                    lambda i: (2 if i == 2 else 1, 2, 2))
+        layers, ch3, time_div = _downsampling_stack(
+            nn.Conv3d, 5, c, small, (3, 4, 4), lambda i: (2 if i == 2 else 1, 2, 2)
+        )
         self.conv = spectral(nn.Sequential(*layers)).to(memory_format=torch.channels_last_3d)
         features = 8 * c
         layers, ch2, _ = _downsampling_stack(nn.Conv2d, 3, c, self.window, 4, lambda i: 2)
-        self.look = spectral(nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2)))
-        self.track = spectral(nn.Sequential(nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1), nn.LeakyReLU(0.2),
-                                   nn.Conv1d(features, features, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten()))
+        self.look = spectral(
+            nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2))
+        )
+        self.track = spectral(
+            nn.Sequential(
+                nn.Conv1d(2 * PATH_FEATURES, features, 3, padding=1),
+                nn.LeakyReLU(0.2),
+                nn.Conv1d(features, features, 3, padding=1),
+                nn.LeakyReLU(0.2),
+                nn.Flatten(),
+            )
+        )
         flat = ch3 * (frames // time_div) * 16 + features + features * frames
         self.features = spectral(nn.Sequential(nn.Linear(flat, features), nn.LeakyReLU(0.2)))
         self.text = TextEncoder(vocab, e)

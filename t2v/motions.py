@@ -18,7 +18,9 @@ def _triangle_wave(t: np.ndarray, half_period: np.ndarray, phase: np.ndarray) ->
     return np.where(u < 1.0, 2.0 * u - 1.0, 3.0 - 2.0 * u)
 
 
-def sample_tracks(motion: str, n: int, cfg: DataConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_tracks(
+    motion: str, n: int, cfg: DataConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Return centres (n, T, 2) as (x, y) pixels and half-sizes (n, T) pixels for n clips of `motion`."""
     s, frames = float(cfg.size), cfg.frames
     t = np.arange(frames, dtype=np.float64)[None, :]
@@ -38,7 +40,9 @@ def sample_tracks(motion: str, n: int, cfg: DataConfig, rng: np.random.Generator
         orbit = _uniform(rng, cfg.orbit_radius, n)[:, None] * s
         sweep = np.deg2rad(_uniform(rng, cfg.orbit_sweep, n))[:, None]
         start = rng.uniform(0, 2 * np.pi, n)[:, None]
-        sense = 1.0 if arg == "clockwise" else -1.0  # y points down, so a growing angle turns clockwise on screen
+        sense = (
+            1.0 if arg == "clockwise" else -1.0
+        )  # y points down, so a growing angle turns clockwise on screen
         angle = start + sense * sweep * t / (frames - 1)
         centres = s / 2 + orbit[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
     elif kind in ("shrinking", "expanding"):

@@ -106,12 +106,17 @@ def check_known(words: list[str], known: tuple[str, ...] | list[str], what: str)
 def parse_prompt(prompt: str) -> Scene:
     """Parse `[colour] shape motion`; raise T2VError naming what is wrong."""
     if not isinstance(prompt, str) or not prompt.strip():
-        raise T2VError(f"empty prompt {show(prompt) if isinstance(prompt, str) else prompt!r}: write '[colour] shape motion', e.g. 'red square moving up-right'")
+        raise T2VError(
+            f"empty prompt {show(prompt) if isinstance(prompt, str) else prompt!r}: "
+            "write '[colour] shape motion', e.g. 'red square moving up-right'"
+        )
     words = tokenize(prompt)
     check_known(words, KNOWN_WORDS, f"prompt {show(prompt)}")
     colour = words.pop(0) if words[0] in COLOURS else None
     if not words or words[0] not in SHAPES:
-        raise T2VError(f"prompt {show(prompt)} names no shape where one is expected: use one of {', '.join(SHAPES)}")
+        raise T2VError(
+            f"prompt {show(prompt)} names no shape where one is expected: use one of {', '.join(SHAPES)}"
+        )
     shape = words.pop(0)
     phrase = " ".join(words)
     if phrase not in _PHRASE_TO_MOTION:

@@ -36,8 +36,14 @@ def _coverage(shape: str, dx: np.ndarray, dy: np.ndarray, r: np.ndarray, out: np
 
 
 def render_clips(
-    shapes: np.ndarray, colours: np.ndarray, centres: np.ndarray, sizes: np.ndarray, size: int,
-    out: np.ndarray | None = None, box: int | None = None, chunk: int = 512,
+    shapes: np.ndarray,
+    colours: np.ndarray,
+    centres: np.ndarray,
+    sizes: np.ndarray,
+    size: int,
+    out: np.ndarray | None = None,
+    box: int | None = None,
+    chunk: int = 512,
 ) -> np.ndarray:
     """Render clips: shapes (N,) indices into SHAPES, colours (N, 3) uint8, centres (N, T, 2) (x, y) px,
     sizes (N, T) half-size px -> uint8 (N, T, size, size, 3) RGB on white, written into `out` when given.
@@ -45,12 +51,16 @@ def render_clips(
     n, frames = sizes.shape
     if out is None:
         out = np.empty((n, frames, size, size, 3), dtype=np.uint8)
-    canvas = out.reshape(n * frames, size, size * 3)  # interleaved RGB: every operation runs along a long last axis
+    canvas = out.reshape(
+        n * frames, size, size * 3
+    )  # interleaved RGB: every operation runs along a long last axis
     canvas[...] = 255
     if box is None:
         box = min(size, math.ceil(2 * float(sizes.max(initial=0.0))) + BOX_MARGIN)
     # Boxes are clamped inside the frame: the part of a shape outside it is not drawn anyway.
-    corner = np.clip(np.floor(centres.reshape(-1, 2) - box / 2), 0, size - box).astype(np.intp)  # (F, 2): x, y
+    corner = np.clip(np.floor(centres.reshape(-1, 2) - box / 2), 0, size - box).astype(
+        np.intp
+    )  # (F, 2): x, y
     offset = np.arange(box, dtype=np.float32) + 0.5
     flat_centres, flat_sizes = centres.reshape(-1, 2), sizes.reshape(-1)
     ink = np.repeat(colours.astype(np.float32) - 255.0, frames, axis=0)  # (F, 3)
@@ -61,7 +71,9 @@ def render_clips(
             rows = of_shape[lo : lo + chunk]
             x0, y0 = corner[rows, 0], corner[rows, 1]
             # float32 throughout: the same arithmetic as a whole-frame render, so the same bytes
-            dx = np.repeat((x0[:, None].astype(np.float32) + offset) - flat_centres[rows, 0, None], 3, axis=1)[:, None, :]
+            dx = np.repeat(
+                (x0[:, None].astype(np.float32) + offset) - flat_centres[rows, 0, None], 3, axis=1
+            )[:, None, :]
             dy = ((y0[:, None].astype(np.float32) + offset) - flat_centres[rows, 1, None])[:, :, None]
             cover = np.empty((rows.size, box, 3 * box), dtype=np.float32)
             _coverage(shape, dx, dy, flat_sizes[rows, None, None], cover)

@@ -45,5 +45,7 @@ def sample_training_scenes(cfg: DataConfig, rng: np.random.Generator) -> tuple[l
         name = COLOUR_NAMES[colours[i]]
         scene = Scene(shape, motion, None if name == DEFAULT_COLOUR and omit_colour[i] else name)
         scenes.append(scene)
-        prompts.append(scene.prompt(diagonally=bool(diagonally[i]) and motion.removeprefix("moving ") in DIAGONALS))
+        prompts.append(
+            scene.prompt(diagonally=bool(diagonally[i]) and motion.removeprefix("moving ") in DIAGONALS)
+        )
     return scenes, prompts

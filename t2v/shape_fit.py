@@ -26,7 +26,9 @@ class ShapeFit:
     """How a clip's blob matches the ideal renders (medians over the judged frames)."""
 
     iou: np.ndarray  # (len(SHAPES),) soft IoU of the blob's coverage with each shape's render
-    colour_error: float  # mean |pixel - ideal| over the blob and the best shape's render, over |colour - white|
+    colour_error: (
+        float  # mean |pixel - ideal| over the blob and the best shape's render, over |colour - white|
+    )
     frames: int  # frames judged
 
     @property

@@ -1,4 +1,4 @@
-"""What every stage script shares: --params and path options, one-line errors, and SIGTERM treated as Ctrl-C."""
+"""What every stage script shares: positional paths and --params, one-line errors, and SIGTERM treated as Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import errno
 import signal
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from t2v.config import Config, load_config
 from t2v.errors import T2VError
@@ -20,11 +20,15 @@ def _terminate(signum: int, frame: object) -> None:
 def _os_error_line(err: OSError) -> str:
     """A failed read or write in one line: what, which file, and what to do."""
     where = f" ({err.filename})" if err.filename else ""
-    hints = {errno.ENOSPC: "free some disk space and run again", errno.EDQUOT: "free some disk space and run again",
-             errno.EFBIG: "the file is larger than this system allows (ulimit -f?)",
-             errno.EACCES: "choose a place you may write to", errno.EROFS: "choose a writable place",
-             errno.EISDIR: "name a file, not a directory", errno.ENOENT: "check the path (run `dvc repro` for "
-             "pipeline inputs)"}
+    hints = {
+        errno.ENOSPC: "free some disk space and run again",
+        errno.EDQUOT: "free some disk space and run again",
+        errno.EFBIG: "the file is larger than this system allows (ulimit -f?)",
+        errno.EACCES: "choose a place you may write to",
+        errno.EROFS: "choose a writable place",
+        errno.EISDIR: "name a file, not a directory",
+        errno.ENOENT: "check the path (run `dvc repro` for pipeline inputs)",
+    }
     reason = err.strerror or type(err).__name__
     return f"{reason}{where}: {hints.get(err.errno, 'earlier outputs are intact')}"
 
@@ -50,12 +54,13 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 def run_stage(name: str, main: Callable[[Config, argparse.Namespace], str], **paths: str) -> None:
-    """Parse --params and one --<path> option per keyword (its default), then call main(config, args),
-    which returns the stage's one-line summary."""
+    """Parse the stage's paths, positional in the order given (dvc.yaml names each in the stage's cmd; a path
+    left out takes its default here), and --params; then call main(config, args), which returns the stage's
+    one-line summary."""
     parser = argparse.ArgumentParser(prog=name)
-    parser.add_argument("--params", default="params.yaml")
     for key, default in paths.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", dest=key, default=default)
+        parser.add_argument(key, nargs="?", default=default, help=f"default: {default}")
+    parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args()
 
     def body() -> None:

@@ -4,35 +4,34 @@ resumable per epoch, with a per-step log for `dvc plots` and a one-line summary.
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
-import csv
 import hashlib
-import io
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 import torch.distributed as dist
+from dvclive import Live
 from tqdm import tqdm
 
-from t2v import checkpoint, losses, models, prompts, vocab as vocabulary
-from t2v.atomic import write_json, write_text
+from t2v import checkpoint, losses, models, prompts
+from t2v import vocab as vocabulary
 from t2v.config import Config
 from t2v.dataset import Dataset
 from t2v.errors import T2VError
 from t2v.models import build_discriminator, build_generator
+from t2v.monitor import STEP_METRICS, Monitor, log_epoch, open_live
+from t2v.scenes import heldout_pairs
 from t2v.vocab import encode
 
 # The code a training state depends on beyond params and data: a changed model or loop starts afresh
 # rather than resuming (or, at its last epoch, re-saving) what the old code trained.
 TRAINING_CODE = (losses, models, prompts, vocabulary)
-
-LOG_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
 
 
 def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -52,9 +51,17 @@ def fingerprint(cfg: Config, data: Dataset) -> str:
     code = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
     for module in TRAINING_CODE:
         code.update(Path(module.__file__).read_bytes())
-    blob = json.dumps({"seed": cfg.seed, "model": asdict(cfg.model), "train": asdict(cfg.train),
-                       "data": list(data.clips.shape), "content": content.hexdigest(), "code": code.hexdigest()},
-                      sort_keys=True)
+    blob = json.dumps(
+        {
+            "seed": cfg.seed,
+            "model": asdict(cfg.model),
+            "train": asdict(cfg.train),
+            "data": list(data.clips.shape),
+            "content": content.hexdigest(),
+            "code": code.hexdigest(),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -63,7 +70,9 @@ def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7919 + rank)
 
 
-def grouped_batches(pairs: torch.Tensor, group: int, groups_per_batch: int, rng: torch.Generator) -> list[torch.Tensor]:
+def grouped_batches(
+    pairs: torch.Tensor, group: int, groups_per_batch: int, rng: torch.Generator
+) -> list[torch.Tensor]:
     """One epoch's batches: indices into the dataset, each batch `groups_per_batch` groups of `group` clips that
     share a (shape, motion) pair, so the discriminator can compare a prompt's clips with each other. pairs: (N,)
     pair index per clip. A pair with fewer clips than a group (tiny datasets only) repeats some of them."""
@@ -119,12 +128,14 @@ class Trainer:
         self.ids = encode(data.prompts, vocab)
         self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
         self.pairs = self.labels[:, 0] * len(prompts.MOTIONS) + self.labels[:, 2]  # (shape, motion) per clip
-        self.epoch, self.step, self.clips, self.log, self.seconds = 0, 0, 0, [], 0.0  # clips: real clips seen
+        self.epoch, self.step, self.clips, self.seconds = 0, 0, 0, 0.0  # clips: real clips seen
+        self.live: Live | None = None  # the dvclive run the main process logs steps to
         self.final: dict = {}  # the last epoch's mean losses and scores
         self.fingerprint = fingerprint(cfg, data)
         self.frames, self.size = frames, size
-        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16,
-                                       enabled=device.type == "cuda" and cfg.train.amp == "bf16")
+        self.autocast = torch.autocast(
+            "cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.train.amp == "bf16"
+        )
         self._tick, self._clips_since = time.perf_counter(), 0  # for clips/s in the log
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -136,9 +147,19 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"fingerprint": self.fingerprint, "epoch": self.epoch, "step": self.step, "clips": self.clips, "seconds": self.seconds,
-                "log": [list(r) for r in self.log], "final": self.final, "G": self.G.state_dict(), "D": self.D.state_dict(),
-                **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        return {
+            "fingerprint": self.fingerprint,
+            "epoch": self.epoch,
+            "step": self.step,
+            "clips": self.clips,
+            "seconds": self.seconds,
+            "final": self.final,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
 
     def try_resume(self, path: Path) -> bool:
         if not path.exists():
@@ -154,7 +175,6 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.step, self.seconds = state["epoch"], state["step"], state["seconds"]
         self.clips = state["clips"]
-        self.log = [tuple(r) for r in state["log"]]
         self.final = state.get("final", {})
         return True
 
@@ -164,7 +184,9 @@ class Trainer:
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
         batches = self._epoch_batches()
         sums = np.zeros(4)
-        bar = tqdm(batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=not self.is_main)
+        bar = tqdm(
+            batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=not self.is_main
+        )
         for idx in bar:
             real, ids, labels = self._batch(idx)
             wrong = ids.roll(int(torch.randint(1, max(2, len(idx)), (1,), generator=rng)), dims=0)
@@ -173,8 +195,9 @@ class Trainer:
             # (1) Update D: real clips with their text read real; fakes and real clips with a wrong text, fake.
             with self.autocast:
                 fake = self.G_train(ids, noise)
-                loss_d, s_real, s_fake = losses.discriminator_loss(self.D_train, real, fake.detach(), ids, wrong,
-                                                                   labels, cfg)
+                loss_d, s_real, s_fake = losses.discriminator_loss(
+                    self.D_train, real, fake.detach(), ids, wrong, labels, cfg
+                )
             _optimise(self.opt_d, loss_d)
 
             # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
@@ -192,7 +215,9 @@ class Trainer:
             sums += values
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
         self.epoch += 1
-        self.final = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
+        self.final = dict(
+            zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist())
+        )
         return self.final
 
     def _epoch_batches(self) -> list[torch.Tensor]:
@@ -200,8 +225,9 @@ class Trainer:
         groups, kept in order (group_spread relies on it)."""
         group = self.cfg.model.group
         groups_per_batch = max(1, self.cfg.train.batch_size // group // self.world)
-        plan = grouped_batches(self.pairs, group, groups_per_batch * self.world,
-                               _epoch_generator(self.cfg.seed, self.epoch, 0))
+        plan = grouped_batches(
+            self.pairs, group, groups_per_batch * self.world, _epoch_generator(self.cfg.seed, self.epoch, 0)
+        )
         return [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
 
     def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -209,60 +235,79 @@ class Trainer:
         real = to_clips(self.data.clips[idx.numpy()], self.device)
         return real, self.ids[idx].to(self.device), self.labels[idx].to(self.device)
 
-    def _record(self, loss_d: torch.Tensor, loss_g: torch.Tensor, s_real: torch.Tensor, s_fake: torch.Tensor,
-                clips: int) -> list[float]:
+    def _record(
+        self,
+        loss_d: torch.Tensor,
+        loss_g: torch.Tensor,
+        s_real: torch.Tensor,
+        s_fake: torch.Tensor,
+        clips: int,
+    ) -> list[float]:
         """Count the step, stop on a non-finite loss, and log the step's values; returns them."""
         self.step += 1
         self.clips += clips
         values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
         if not all(np.isfinite(values)):
-            raise T2VError(f"non-finite loss at epoch {self.epoch + 1} step {self.step} (loss_d={values[0]}, "
-                           f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr")
+            raise T2VError(
+                f"non-finite loss at epoch {self.epoch + 1} step {self.step} (loss_d={values[0]}, "
+                f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr"
+            )
         self._clips_since += clips
-        if self.step % self.cfg.train.log_every == 0:
+        if self.live is not None and self.step % self.cfg.train.log_every == 0:
             now = time.perf_counter()
             speed = self._clips_since / max(now - self._tick, 1e-9)
-            self.log.append((self.step, self.epoch + 1, *[round(v, 5) for v in values], round(speed, 2)))
+            self.live.step = self.step
+            for name, value in zip(STEP_METRICS, [*values, speed]):
+                self.live.log_metric(f"train/{name}", round(value, 5))
+            self.live.make_summary()  # `dvc exp show` reads it live
             self._tick, self._clips_since = now, 0
         return values
 
     def n_params(self) -> dict:
-        return {"generator": sum(p.numel() for p in self.G.parameters()),
-                "discriminator": sum(p.numel() for p in self.D.parameters())}
+        return {
+            "generator": sum(p.numel() for p in self.G.parameters()),
+            "discriminator": sum(p.numel() for p in self.D.parameters()),
+        }
 
 
-def write_log(rows: list[tuple], path: Path) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(LOG_FIELDS)
-    writer.writerows(rows)
-    write_text(path, buf.getvalue())
-
-
-def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, model_path: Path, state_path: Path,
-          log_path: Path, metrics_path: Path) -> dict:
-    """Train (resuming from state_path when it matches these params) and write every output; returns the metrics."""
+def train(
+    cfg: Config,
+    data: Dataset,
+    vocab: list[str],
+    device: torch.device,
+    *,
+    model_path: Path,
+    state_path: Path,
+    live_dir: Path,
+) -> dict:
+    """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
+    and write the generator; returns the run's summary (also dvclive's metrics.json)."""
     trainer = Trainer(cfg, data, vocab, device)
-    main = trainer.is_main
     resumed = trainer.try_resume(state_path)
-    if main and resumed:
+    if not trainer.is_main:
+        while trainer.epoch < cfg.train.epochs:
+            trainer.run_epoch()
+        return {}
+    if resumed:
         print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
+    trainer.live = live = open_live(live_dir, (trainer.step, trainer.epoch) if resumed else None)
+    monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
     while trainer.epoch < cfg.train.epochs:
         start = time.perf_counter()
         last = trainer.run_epoch()
         trainer.seconds += time.perf_counter() - start
-        if main:
-            checkpoint.save(trainer.state(), state_path)
-            write_log(trainer.log, log_path)
-            print(f"epoch {trainer.epoch}/{cfg.train.epochs}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items()),
-                  flush=True)
-    if not main:
-        return {}
+        checkpoint.save(trainer.state(), state_path)
+        scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch, last)
+        print(
+            f"epoch {trainer.epoch}/{cfg.train.epochs}: "
+            + " ".join(f"{k}={v:.3f}" for k, v in {**last, **scores}.items()),
+            flush=True,
+        )
     sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
-    checkpoint.save(checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path)
-    write_log(trainer.log, log_path)
-    metrics = {
-        "final": trainer.final,
+    checkpoint.save(
+        checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
+    )
+    summary = {
         "wall_time_s": round(trainer.seconds, 2),
         "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
         "steps": trainer.step,
@@ -273,16 +318,23 @@ def train(cfg: Config, data: Dataset, vocab: list[str], device: torch.device, mo
         "arch": cfg.model.arch,
         "params": trainer.n_params(),
     }
-    write_json(metrics_path, metrics)
-    print(f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
-          f"{trainer.seconds:.0f}s at {metrics['clips_per_s']:.0f} clips/s -> {model_path}")
-    return metrics
+    live.summary.update(summary)
+    live.end()
+    print(
+        f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
+        f"{trainer.seconds:.0f}s at {summary['clips_per_s']:.0f} clips/s -> {model_path}"
+    )
+    return dict(live.summary)
 
 
 def init_distributed(device_name: str) -> None:
     """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        backend = "nccl" if device_name.startswith("cuda") or (device_name == "auto" and torch.cuda.is_available()) else "gloo"
+        backend = (
+            "nccl"
+            if device_name.startswith("cuda") or (device_name == "auto" and torch.cuda.is_available())
+            else "gloo"
+        )
         dist.init_process_group(backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))

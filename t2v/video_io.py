@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
+os.environ.setdefault(
+    "OPENCV_FFMPEG_LOGLEVEL", "-8"
+)  # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -21,7 +23,14 @@ FORMATS = (".gif", ".mp4", ".npy")
 
 def to_uint8(video: torch.Tensor) -> np.ndarray:
     """(B, 3, T, H, W) in [-1, 1] -> uint8 (B, T, H, W, 3) RGB."""
-    return ((video.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 4, 1).cpu().numpy()
+    return (
+        ((video.detach().float().clamp(-1, 1) + 1) * 127.5)
+        .round()
+        .to(torch.uint8)
+        .permute(0, 2, 3, 4, 1)
+        .cpu()
+        .numpy()
+    )
 
 
 def grid(clips: np.ndarray, scale: int = 4, pad: int = 2) -> np.ndarray:
@@ -34,7 +43,11 @@ def grid(clips: np.ndarray, scale: int = 4, pad: int = 2) -> np.ndarray:
     out = np.full((t, rows * (hh + pad) + pad, cols * (ww + pad) + pad, 3), 160, dtype=np.uint8)
     for i in range(n):
         r, c = divmod(i, cols)
-        out[:, pad + r * (hh + pad) : pad + r * (hh + pad) + hh, pad + c * (ww + pad) : pad + c * (ww + pad) + ww] = big[i]
+        out[
+            :,
+            pad + r * (hh + pad) : pad + r * (hh + pad) + hh,
+            pad + c * (ww + pad) : pad + c * (ww + pad) + ww,
+        ] = big[i]
     return out
 
 
@@ -71,14 +84,18 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
             ok = frame.shape[:2] == frames.shape[1:3]
     reader.release()
     if count != len(frames):
-        raise T2VError(f"writing {path.name} failed: {count} of {len(frames)} frames read back "
-                       "(is the disk full?); any earlier file there is untouched")
+        raise T2VError(
+            f"writing {path.name} failed: {count} of {len(frames)} frames read back "
+            "(is the disk full?); any earlier file there is untouched"
+        )
 
 
 def check_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise T2VError(f"output {str(path)!r} has an unsupported format {suffix or '(none)'!r}: use {', '.join(FORMATS)}")
+        raise T2VError(
+            f"output {str(path)!r} has an unsupported format {suffix or '(none)'!r}: use {', '.join(FORMATS)}"
+        )
     return suffix
 
 
@@ -90,10 +107,14 @@ def check_output(path: str | Path, n: int) -> str:
     grid. Returns the lower-case suffix."""
     suffix = check_format(path)
     if Path(path).is_dir():
-        raise T2VError(f"output {str(path)!r} is a directory: name a file such as {Path(path) / ('clips' + suffix)}")
+        raise T2VError(
+            f"output {str(path)!r} is a directory: name a file such as {Path(path) / ('clips' + suffix)}"
+        )
     if suffix != ".npy" and n > MAX_GRID_CLIPS:
-        raise T2VError(f"{n} clips are too many for one {suffix} grid (at most {MAX_GRID_CLIPS}): "
-                       f"use --n {MAX_GRID_CLIPS} or less, or write .npy")
+        raise T2VError(
+            f"{n} clips are too many for one {suffix} grid (at most {MAX_GRID_CLIPS}): "
+            f"use --n {MAX_GRID_CLIPS} or less, or write .npy"
+        )
     return suffix
 
 

@@ -29,7 +29,9 @@ def load_vocab(path: str | Path) -> list[str]:
         raise T2VError(f"vocabulary {str(path)!r} not found: run `dvc repro build-vocab` first")
     words = json.loads(path.read_text())
     if not (isinstance(words, list) and words[:2] == [PAD, UNK]):
-        raise T2VError(f"vocabulary {str(path)!r} is not a t2v vocabulary (expected a JSON list starting with {PAD}, {UNK})")
+        raise T2VError(
+            f"vocabulary {str(path)!r} is not a t2v vocabulary (expected a JSON list starting with {PAD}, {UNK})"
+        )
     return words
 
 

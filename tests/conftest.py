@@ -24,8 +24,12 @@ TINY = {
 
 def tiny_config(**overrides: dict) -> Config:
     sections = {k: {**v, **overrides.get(k, {})} for k, v in TINY.items()}
-    return Config(data=DataConfig(**sections["data"]), model=ModelConfig(**sections["model"]),
-                  train=TrainConfig(**sections["train"]), sample=SampleConfig(**sections["sample"]))
+    return Config(
+        data=DataConfig(**sections["data"]),
+        model=ModelConfig(**sections["model"]),
+        train=TrainConfig(**sections["train"]),
+        sample=SampleConfig(**sections["sample"]),
+    )
 
 
 @pytest.fixture
@@ -33,19 +37,29 @@ def tiny() -> Config:
     return tiny_config()
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONUNBUFFERED": "1", "DVC_NO_ANALYTICS": "1"}
+def run(
+    cmd: list[str], cwd: Path, check: bool = True, env_extra: dict | None = None, **kw
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONUNBUFFERED": "1",
+        "DVC_NO_ANALYTICS": "1",
+        **(env_extra or {}),
+    }
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, **kw)
     if check and result.returncode:
-        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
 def make_repo_copy(dest: Path, params_update: dict) -> Path:
     """A fresh git repository holding this checkout's files (as in the working tree) with tiny params."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         src = ROOT / name
         if src.is_file() and not name.startswith(("data/", "models/", "reports/")) and name != "dvc.lock":
@@ -90,6 +104,13 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = tiny_config()
     out = tmp_path_factory.mktemp("model")
     data = generate_dataset(cfg.data, cfg.seed)
-    train(cfg, data, build_vocab(data.prompts), torch.device("cpu"), out / "generator.pt", out / "state.pt",
-          out / "steps.csv", out / "metrics.json")
+    train(
+        cfg,
+        data,
+        build_vocab(data.prompts),
+        torch.device("cpu"),
+        model_path=out / "generator.pt",
+        state_path=out / "state.pt",
+        live_dir=out / "live",
+    )
     return out / "generator.pt"

@@ -11,13 +11,34 @@ from t2v.cli import main
 
 def test_generate_writes_uint8_clips_and_the_same_seed_gives_the_same_clips(tiny_model, tmp_path, capsys):
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
-        main(["generate", "circle moving up-right", "-o", str(tmp_path / f"{name}.npy"), "--n", "3",
-              "--seed", str(seed), "--model", str(tiny_model)])
+        main(
+            [
+                "generate",
+                "circle moving up-right",
+                "-o",
+                str(tmp_path / f"{name}.npy"),
+                "--n",
+                "3",
+                "--seed",
+                str(seed),
+                "--model",
+                str(tiny_model),
+            ]
+        )
     a, b, c = (np.load(tmp_path / f"{n}.npy") for n in "abc")
     assert a.dtype == np.uint8 and a.shape == (3, 8, 16, 16, 3)
     assert (a == b).all() and not (a == c).all()
     for suffix in ("gif", "mp4"):
-        main(["generate", "red square shrinking", "-o", str(tmp_path / f"x.{suffix}"), "--model", str(tiny_model)])
+        main(
+            [
+                "generate",
+                "red square shrinking",
+                "-o",
+                str(tmp_path / f"x.{suffix}"),
+                "--model",
+                str(tiny_model),
+            ]
+        )
         assert (tmp_path / f"x.{suffix}").stat().st_size > 0
 
 
@@ -41,7 +62,9 @@ def test_render_writes_ground_truth_for_held_out_prompts(tmp_path):
 def test_mistakes_get_one_line_and_exit_2(args, fragment, tmp_path, tiny_model):
     if "--model" not in args and args[0] == "generate":
         args = [*args, "--model", str(tiny_model)]
-    result = subprocess.run([sys.executable, "-m", "t2v.cli", *args], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "t2v.cli", *args], cwd=tmp_path, capture_output=True, text=True
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
@@ -49,7 +72,9 @@ def test_mistakes_get_one_line_and_exit_2(args, fragment, tmp_path, tiny_model):
 
 
 def _run_cli(args: list[str], cwd, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "t2v.cli", *args], cwd=cwd, capture_output=True, text=True, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "t2v.cli", *args], cwd=cwd, capture_output=True, text=True, **kw
+    )
 
 
 def _one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
@@ -70,8 +95,17 @@ def test_an_upper_case_extension_holds_the_clips(verb, tiny_model, tmp_path):
 def test_a_full_disk_keeps_the_good_mp4_and_says_so(tiny_model, tmp_path):
     main(["generate", "circle moving up", "-o", str(tmp_path / "good.mp4"), "--model", str(tiny_model)])
     before = (tmp_path / "good.mp4").read_bytes()
-    result = subprocess.run(["bash", "-c", f"ulimit -f 2; {sys.executable} -m t2v.cli generate 'circle moving up' "
-                             f"-o good.mp4 --n 64 --model {tiny_model}"], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"ulimit -f 2; {sys.executable} -m t2v.cli generate 'circle moving up' "
+            f"-o good.mp4 --n 64 --model {tiny_model}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     _one_line_error(result, "")
     assert (tmp_path / "good.mp4").read_bytes() == before
 
@@ -113,7 +147,9 @@ def test_a_long_prompt_is_echoed_short(tmp_path):
 
 
 def test_a_grid_of_too_many_clips_is_refused_before_any_work(tmp_path):
-    _one_line_error(_run_cli(["render", "circle moving up", "-o", "x.gif", "--n", "100000"], tmp_path), "too many")
+    _one_line_error(
+        _run_cli(["render", "circle moving up", "-o", "x.gif", "--n", "100000"], tmp_path), "too many"
+    )
 
 
 def test_a_checkpoint_of_another_size_is_named(tiny_model, tmp_path):
@@ -135,11 +171,14 @@ def test_check_params_names_a_top_level_typo(tmp_path):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=20),
-       suffix=st.sampled_from([".npy", ".NPY", ".gif", ".Gif", ".mp4", ".MP4", ".avi", "", ".npy.gz", "."]))
+@given(
+    name=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=20),
+    suffix=st.sampled_from([".npy", ".NPY", ".gif", ".Gif", ".mp4", ".MP4", ".avi", "", ".npy.gz", "."]),
+)
 @pytest.mark.parametrize("verb", ["render", "generate"])
-def test_any_output_name_either_holds_the_clips_or_fails_in_one_line_leaving_the_old_file(verb, name, suffix, tmp_path,
-                                                                                          tiny_model):
+def test_any_output_name_either_holds_the_clips_or_fails_in_one_line_leaving_the_old_file(
+    verb, name, suffix, tmp_path, tiny_model
+):
     import tempfile
     from pathlib import Path
 
@@ -149,8 +188,17 @@ def test_any_output_name_either_holds_the_clips_or_fails_in_one_line_leaving_the
         return
     target.write_bytes(b"earlier")
     try:
-        main([verb, "circle moving up", "-o", str(target), "--n", "2",
-              *(["--model", str(tiny_model)] if verb == "generate" else [])])
+        main(
+            [
+                verb,
+                "circle moving up",
+                "-o",
+                str(target),
+                "--n",
+                "2",
+                *(["--model", str(tiny_model)] if verb == "generate" else []),
+            ]
+        )
     except SystemExit as exit_:
         assert exit_.code == 2
         assert target.read_bytes() == b"earlier"

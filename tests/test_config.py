@@ -13,7 +13,9 @@ from tests.conftest import ROOT
 def test_params_yaml_is_valid_and_matches_the_typed_defaults():
     cfg = load_config(ROOT / "params.yaml")
     assert cfg.train.lr == 0.0002 and cfg.train.betas == [0.5, 0.999] and cfg.device == "auto"
-    assert config_to_dict(cfg) == config_to_dict(Config()), "params.yaml and t2v/config.py defaults drifted apart"
+    assert config_to_dict(cfg) == config_to_dict(Config()), (
+        "params.yaml and t2v/config.py defaults drifted apart"
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,12 +61,20 @@ _LEAVES = [(f.name, None) for f in dataclasses.fields(Config) if f.name in ("see
     for section in ("data", "model", "train", "sample")
     for f in dataclasses.fields(type(getattr(Config(), section)))
 ]
-_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=True), st.text(max_size=8),
-                    st.lists(st.one_of(st.integers(-5, 5), st.floats(-1, 1), st.text(max_size=5)), max_size=3))
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.one_of(st.integers(-5, 5), st.floats(-1, 1), st.text(max_size=5)), max_size=3),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from([k for k, _ in _LEAVES] + ["bogus", "train.bogus"]), _VALUES, max_size=4))
+@given(
+    st.dictionaries(st.sampled_from([k for k, _ in _LEAVES] + ["bogus", "train.bogus"]), _VALUES, max_size=4)
+)
 def test_random_values_give_a_config_or_a_t2v_error(assignments):
     raw: dict = {}
     for key, value in assignments.items():
@@ -103,8 +113,14 @@ def test_every_documented_value_reads_as_documented(text, section, key, expected
 @pytest.mark.parametrize(
     "raw, fragment",
     [
-        ({"data": {"heldout": [["circle", "expanding"], ["square", "expanding"], ["triangle", "expanding"]]}},
-         "every shape for 'expanding'"),
+        (
+            {
+                "data": {
+                    "heldout": [["circle", "expanding"], ["square", "expanding"], ["triangle", "expanding"]]
+                }
+            },
+            "every shape for 'expanding'",
+        ),
         ({"data": {"n_clips": 20}}, "never use"),
         ({"train": {"batch_size": 30}}, "multiple of model.group"),
     ],

@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.dataset import PALETTE, generate_dataset, heldout_manifest, load_dataset, render_scenes, write_dataset
-from t2v.scenes import COLOUR_NAMES, training_pairs
-from t2v.render import render_clips
+from t2v.dataset import (
+    PALETTE,
+    generate_dataset,
+    heldout_manifest,
+    load_dataset,
+    render_scenes,
+    write_dataset,
+)
 from t2v.prompts import COLOURS, DIRECTIONS, SHAPES, Scene, parse_prompt
+from t2v.render import render_clips
+from t2v.scenes import COLOUR_NAMES, training_pairs
 from t2v.tracks import measure
 
 FRAME_SETTINGS = [(64, 16), (64, 10), (32, 12)]
@@ -106,7 +113,9 @@ def test_colours_are_rgb_and_unnamed_colour_is_the_default():
 
 
 def test_clips_of_one_prompt_differ():
-    clips = render_scenes([parse_prompt("circle moving left")] * 8, DataConfig(), np.random.default_rng(0)).clips
+    clips = render_scenes(
+        [parse_prompt("circle moving left")] * 8, DataConfig(), np.random.default_rng(0)
+    ).clips
     assert len({c.tobytes() for c in clips}) == 8
 
 
@@ -135,7 +144,9 @@ def test_streamed_file_holds_the_same_clips_as_rendering_in_memory(tmp_path):
 @pytest.mark.parametrize("size, frames", FRAME_SETTINGS + [(16, 8)])
 def test_rendering_a_box_around_each_shape_equals_rendering_the_whole_frame(size, frames):
     """Only a box around each shape is computed; shapes leaving the frame and the largest ones included."""
-    data = generate_dataset(DataConfig(n_clips=200, size=size, frames=frames, shape_size=[0.05, 0.25]), seed=2)
+    data = generate_dataset(
+        DataConfig(n_clips=200, size=size, frames=frames, shape_size=[0.05, 0.25]), seed=2
+    )
     whole = render_clips(data.shape, PALETTE[data.colour], data.centres, data.sizes, size, box=size)
     assert np.array_equal(data.clips, whole)
     assert (data.clips < 255).any(axis=(2, 3, 4)).all(), "every frame has ink"
@@ -152,7 +163,10 @@ def test_heldout_pairs_never_reach_training_yet_their_words_do():
     words = {w for p in data.prompts for w in p.split()}
     manifest = heldout_manifest(cfg)
     assert {w for p in manifest["prompts"] for w in p.split()} <= words
-    assert "circle moving diagonally up-right" in manifest["prompts"] and "circle moving up-right" in manifest["prompts"]
+    assert (
+        "circle moving diagonally up-right" in manifest["prompts"]
+        and "circle moving up-right" in manifest["prompts"]
+    )
     assert not set(data.prompts) & set(manifest["prompts"])
 
 
@@ -160,7 +174,9 @@ def test_labels_match_prompts_and_tracks_match_pixels():
     data = generate_dataset(DataConfig(n_clips=64), seed=1)
     for i, prompt in enumerate(data.prompts):
         scene = parse_prompt(prompt)
-        assert SHAPES[data.shape[i]] == scene.shape and COLOUR_NAMES[data.colour[i]] == (scene.colour or "blue")
+        assert SHAPES[data.shape[i]] == scene.shape and COLOUR_NAMES[data.colour[i]] == (
+            scene.colour or "blue"
+        )
         track = measure(data.clips[i])
         inside = track.visible & ~track.touches_edge
         if scene.shape != "triangle":  # a triangle's centroid sits below its box centre

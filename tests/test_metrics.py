@@ -7,11 +7,10 @@ import pytest
 
 from t2v.config import DataConfig
 from t2v.dataset import render_scenes
-from t2v.scenes import eval_scenes
 from t2v.metrics import diversity, judge, path_spread, score, score_diversity
-from t2v.prompts import Scene
+from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.scenes import eval_scenes
 from t2v.tracks import ink, measure
-from t2v.prompts import MOTIONS, SHAPES
 
 SETTINGS = [(32, 12), (64, 10)]
 
@@ -66,11 +65,19 @@ def test_frames_drawn_independently_fail_motion():
 
 def test_score_groups_and_keys_are_stable():
     scenes, clips = _ground_truth(32, 12, repeat=1)
-    report = score([(s, "heldout" if i % 2 else "seen", judge(c, s)) for i, (s, c) in enumerate(zip(scenes, clips))])
-    assert set(report) == {"overall", "per_split", "per_motion", "per_shape", "per_prompt"}
+    report = score(
+        [(s, "heldout" if i % 2 else "seen", judge(c, s)) for i, (s, c) in enumerate(zip(scenes, clips))]
+    )
+    assert set(report) == {"overall", "per_split", "per_motion", "per_shape", "per_colour", "per_prompt"}
     assert set(report["per_split"]) == {"seen", "heldout"} and set(report["per_motion"]) == set(MOTIONS)
-    assert set(report["overall"]) == {"motion_acc", "shape_acc", "colour_acc", "clean_shape_rate",
-                                      "temporal_consistency", "n_clips"}
+    assert set(report["overall"]) == {
+        "motion_acc",
+        "shape_acc",
+        "colour_acc",
+        "clean_shape_rate",
+        "temporal_consistency",
+        "n_clips",
+    }
 
 
 def _real_tracks(scene: Scene, seed: int, k: int = 20) -> list:
@@ -89,8 +96,14 @@ def test_real_clips_are_as_diverse_as_real_clips_and_collapsed_sets_are_not(moti
 
 
 def test_ground_truth_diversity_averages_near_one():
-    scores = [diversity(_real_tracks(Scene("triangle", m), 0), [True] * 20,
-                        [_real_tracks(Scene("triangle", m), seed) for seed in (1, 2, 3)]) for m in MOTIONS]
+    scores = [
+        diversity(
+            _real_tracks(Scene("triangle", m), 0),
+            [True] * 20,
+            [_real_tracks(Scene("triangle", m), seed) for seed in (1, 2, 3)],
+        )
+        for m in MOTIONS
+    ]
     assert np.mean(scores) >= 0.95, dict(zip(MOTIONS, np.round(scores, 2)))
 
 

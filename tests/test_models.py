@@ -29,7 +29,9 @@ def test_layered_frames_share_one_sprite_and_move_smoothly():
     torch.manual_seed(0)
     with torch.no_grad():
         G.step.weight.normal_(0, 0.1)  # random velocities so frames differ
-        G.step.weight[2:].zero_()  # no change of scale and no turn: every frame shows the same amount of sprite
+        G.step.weight[
+            2:
+        ].zero_()  # no change of scale and no turn: every frame shows the same amount of sprite
         video = G(torch.randint(1, len(VOCAB), (2, 3)), torch.randn(2, G.noise_size))
     ink = (1 - video.min(dim=1).values).clamp(min=0)  # (B, T, H, W)
     mass = ink.sum(dim=(2, 3))
@@ -58,13 +60,31 @@ def test_text_embeddings_are_trained_and_change_the_output(arch):
 def test_text_encoder_reads_each_role_from_its_own_words():
     torch.manual_seed(0)
     encoder = TextEncoder(VOCAB, 16)
-    ids = encode(["red square moving up", "green square moving up", "red triangle moving up",
-                  "red square moving left", "square moving up"], VOCAB)
+    ids = encode(
+        [
+            "red square moving up",
+            "green square moving up",
+            "red triangle moving up",
+            "red square moving left",
+            "square moving up",
+        ],
+        VOCAB,
+    )
     colour, shape, motion = encoder(ids).unbind(dim=1)
-    assert not torch.allclose(colour[0], colour[1]) and torch.equal(shape[0], shape[1]) and torch.equal(motion[0], motion[1])
-    assert torch.equal(colour[0], colour[2]) and not torch.allclose(shape[0], shape[2]) and torch.equal(motion[0], motion[2])
+    assert (
+        not torch.allclose(colour[0], colour[1])
+        and torch.equal(shape[0], shape[1])
+        and torch.equal(motion[0], motion[1])
+    )
+    assert (
+        torch.equal(colour[0], colour[2])
+        and not torch.allclose(shape[0], shape[2])
+        and torch.equal(motion[0], motion[2])
+    )
     assert torch.equal(shape[0], shape[3]) and not torch.allclose(motion[0], motion[3])
-    assert torch.equal(colour[4], encoder.absent[0].detach()), "a prompt without a colour reads the learned default"
+    assert torch.equal(colour[4], encoder.absent[0].detach()), (
+        "a prompt without a colour reads the learned default"
+    )
     assert torch.isfinite(encoder(ids).sum()), "an absent role leaves no NaN behind"
 
 
@@ -76,8 +96,11 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     from t2v.train import to_clips
 
     cfg = DataConfig(size=64, frames=10)
-    data = render_scenes([Scene("triangle", "shrinking", "red"), Scene("square", "rotating clockwise")], cfg,
-                         np.random.default_rng(0))
+    data = render_scenes(
+        [Scene("triangle", "shrinking", "red"), Scene("square", "rotating clockwise")],
+        cfg,
+        np.random.default_rng(0),
+    )
     clips = to_clips(data.clips, torch.device("cpu"))
     frames = torch.tensor([0, 9])
     crops = ink_crops(clips, ink_track(clips, _coords(64))[..., :2], frames, 32)

@@ -16,7 +16,9 @@ def test_every_tutorial_prompt_parses_to_a_circle_without_colour(prompt):
 def test_diagonally_is_a_synonym_and_colour_is_optional():
     assert parse_prompt("circle moving diagonally up-right") == parse_prompt("circle moving up-right")
     assert parse_prompt("Red  SQUARE moving up") == Scene("square", "moving up", "red")
-    assert parse_prompt("moving up".join(["yellow triangle ", ""])) == Scene("triangle", "moving up", "yellow")
+    assert parse_prompt("moving up".join(["yellow triangle ", ""])) == Scene(
+        "triangle", "moving up", "yellow"
+    )
 
 
 def test_every_shape_colour_and_motion_round_trips_through_its_prompt():
@@ -48,8 +50,16 @@ def test_bad_prompts_get_one_clear_line(prompt, fragment):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(), st.lists(st.sampled_from(["red", "circle", "moving", "up", "left", "diagonally",
-                                                      "shrinking", "square", "x", ""])).map(" ".join)))
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(
+            st.sampled_from(
+                ["red", "circle", "moving", "up", "left", "diagonally", "shrinking", "square", "x", ""]
+            )
+        ).map(" ".join),
+    )
+)
 def test_random_strings_parse_or_raise_t2v_error(text):
     try:
         scene = parse_prompt(text)

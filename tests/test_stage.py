@@ -62,7 +62,7 @@ def test_sample_video_reads_every_input_before_replacing_videos(tmp_path, tiny_m
     videos = tmp_path / "reports/videos"
     videos.mkdir(parents=True)
     (videos / "old.gif").write_bytes(b"old")
-    proc = _stage("sample_video", tmp_path, "--model", str(tiny_model), "--heldout", "missing.json")
+    proc = _stage("sample_video", tmp_path, str(tiny_model), "missing.json")
     _, err = proc.communicate()
     assert proc.returncode == 2
     _one_line(err, "missing.json")
@@ -82,13 +82,20 @@ def test_temporary_outputs_are_ignored_by_git():
     names = ["data/.dataset.k2j3h/clips.npy.zst", "reports/.videos.x1/a.gif", "models/.generator.ab12.pt"]
     result = subprocess.run(["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.split() == names
-    kept = subprocess.run(["git", "check-ignore", "data/.gitignore"], cwd=ROOT, capture_output=True, text=True)
+    kept = subprocess.run(
+        ["git", "check-ignore", "data/.gitignore"], cwd=ROOT, capture_output=True, text=True
+    )
     assert kept.returncode == 1, "DVC's own .gitignore files stay tracked"
 
 
 def test_a_python_without_the_packages_gets_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-S", "-m", "stages.generate_dataset"], cwd=ROOT,
-                            capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "stages.generate_dataset"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert result.returncode == 1
     _one_line(result.stderr, "lacks")
 

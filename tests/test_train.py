@@ -13,6 +13,7 @@ from t2v.checkpoint import load_generator
 from t2v.config import config_to_dict
 from t2v.dataset import generate_dataset, write_dataset
 from t2v.errors import T2VError
+from t2v.prompts import MOTIONS
 from t2v.sample import generate
 from t2v.tracks import measure
 from t2v.train import train
@@ -22,21 +23,53 @@ from tests.conftest import ROOT, run, tiny_config
 
 def _train(cfg, out, data=None):
     data = data or generate_dataset(cfg.data, cfg.seed)
-    return train(cfg, data, build_vocab(data.prompts), torch.device("cpu"), out / "g.pt", out / "state.pt",
-                 out / "steps.csv", out / "m.json")
+    return train(
+        cfg,
+        data,
+        build_vocab(data.prompts),
+        torch.device("cpu"),
+        model_path=out / "g.pt",
+        state_path=out / "state.pt",
+        live_dir=out / "live",
+    )
 
 
 def _weights(path):
     return torch.load(path, weights_only=True)["state_dict"]
 
 
-def test_outputs_log_and_metrics(tmp_path, tiny):
-    metrics = _train(tiny, tmp_path)
-    rows = list(csv.DictReader((tmp_path / "steps.csv").open()))
-    assert rows and set(rows[0]) == set(train_module.LOG_FIELDS)
-    saved = json.loads((tmp_path / "m.json").read_text())
-    assert saved == metrics and saved["device"] == "cpu" and saved["params"]["generator"] > 0
-    assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(saved["final"]) and saved["clips_per_s"] > 0
+def _steps(live, name):
+    """The steps and values dvclive logged for a metric."""
+    rows = list(csv.DictReader((live / "plots/metrics" / f"{name}.tsv").open(), delimiter="\t"))
+    return [int(r["step"]) for r in rows], [float(r[name.split("/")[-1]]) for r in rows]
+
+
+def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
+    cfg = tiny_config(train={"epochs": 2})
+    summary = _train(cfg, tmp_path)
+    live = tmp_path / "live"
+    saved = json.loads((live / "metrics.json").read_text())
+    assert saved["device"] == "cpu" and saved["params"]["generator"] > 0 and saved["clips_per_s"] > 0
+    assert saved["epochs"] == 2 and saved == json.loads(json.dumps(summary))
+    steps, losses = _steps(live, "train/loss_d")
+    assert steps == list(range(1, saved["steps"] + 1)) and all(np.isfinite(losses))  # log_every 1
+    for name in (
+        "train/loss_g",
+        "train/d_real",
+        "train/d_fake",
+        "train/clips_per_s",
+        "epoch/motion",
+        "epoch/diversity",
+    ):
+        assert _steps(live, name)[0], name
+    assert 0.0 <= saved["epoch"]["motion"] <= 1.0 and 0.0 <= saved["epoch"]["diversity"] <= 1.0
+    images = sorted(p.name for p in (live / "plots/images/samples").iterdir())
+    assert images == ["1.png", "2.png"]
+    from PIL import Image
+
+    frames, size = cfg.data.frames, cfg.data.size
+    assert Image.open(live / "plots/images/samples/2.png").size == (frames * size, len(MOTIONS) * size)
+    assert not (tmp_path / "steps.csv").exists() and not hasattr(train_module, "write_log")
 
 
 def test_throughput_counts_the_clips_seen_not_steps_times_batch_size(tmp_path):
@@ -66,25 +99,33 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
 
     resumed = tmp_path / "resumed"
     resumed.mkdir()
-    real_run_epoch = train_module.Trainer.run_epoch
+    per_epoch = json.loads((straight / "live/metrics.json").read_text())["steps"] // 2
+    real_batch = train_module.Trainer._batch
     calls = {"n": 0}
 
-    def interrupted(self):
+    def interrupted(self, idx):
         calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # Ctrl-C during the second epoch
-        return real_run_epoch(self)
+        if calls["n"] == per_epoch + 3:
+            raise KeyboardInterrupt  # Ctrl-C at the third step of the second epoch
+        return real_batch(self, idx)
 
-    train_module.Trainer.run_epoch = interrupted
+    train_module.Trainer._batch = interrupted
     try:
         with pytest.raises(KeyboardInterrupt):
             _train(cfg, resumed, data)
     finally:
-        train_module.Trainer.run_epoch = real_run_epoch
+        train_module.Trainer._batch = real_batch
     assert torch.load(resumed / "state.pt", weights_only=True)["epoch"] == 1
+    assert _steps(resumed / "live", "train/loss_d")[0][-1] == per_epoch + 2, (
+        "steps past the saved epoch logged"
+    )
     _train(cfg, resumed, data)
     a, b = _weights(straight / "g.pt"), _weights(resumed / "g.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
+    for name in ("train/loss_d", "train/d_fake", "epoch/motion", "epoch/loss_g"):
+        assert _steps(resumed / "live", name) == _steps(straight / "live", name), (
+            f"{name}: one history, no fold"
+        )
 
 
 def test_changed_params_start_fresh(tmp_path, tiny, capsys):
@@ -115,14 +156,19 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkp
     _train(tiny_config(), tmp_path, data)  # a good one-epoch model and state
     good = (tmp_path / "g.pt").read_bytes()
     real = train_module.Trainer._attribute_loss
-    monkeypatch.setattr(train_module.Trainer, "_attribute_loss", lambda self, l, y: real(self, l, y) * float("nan"))
+    monkeypatch.setattr(
+        train_module.Trainer, "_attribute_loss", lambda self, l, y: real(self, l, y) * float("nan")
+    )
     with pytest.raises(T2VError, match="non-finite loss"):
         _train(cfg, tmp_path, data)
     assert (tmp_path / "g.pt").read_bytes() == good
 
 
-FOLLOW = {"data": {"n_clips": 1024}, "train": {"epochs": 24, "batch_size": 32},  # 16 epochs: 0.5; 24: 1.0
-          "model": {"text_dim": 32, "g_channels": 32, "d_channels": 8}}
+FOLLOW = {
+    "data": {"n_clips": 1024},
+    "train": {"epochs": 24, "batch_size": 32},  # 16 epochs: 0.5; 24: 1.0
+    "model": {"text_dim": 32, "g_channels": 32, "d_channels": 8},
+}
 
 
 def left_right_accuracy(model_path) -> float:
@@ -151,11 +197,24 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
     data = write_dataset(cfg.data, cfg.seed, tmp_path / "ds")
     save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
     torchrun = Path(sys.executable).parent / "torchrun"
-    run([str(torchrun), "--nproc_per_node", "2", "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
-         "--dataset", str(tmp_path / "ds"), "--vocab", str(tmp_path / "vocab.json"), "--model", str(tmp_path / "g.pt"),
-         "--state", str(tmp_path / "s.pt"), "--steps", str(tmp_path / "steps.csv"),
-         "--metrics", str(tmp_path / "m.json")], ROOT)
-    assert json.loads((tmp_path / "m.json").read_text())["world_size"] == 2
+    run(
+        [
+            str(torchrun),
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "stages.train_gan",
+            "--params",
+            str(tmp_path / "params.yaml"),
+            str(tmp_path / "ds"),
+            str(tmp_path / "vocab.json"),
+            str(tmp_path / "g.pt"),
+            str(tmp_path / "s.pt"),
+            str(tmp_path / "live"),
+        ],
+        ROOT,
+    )
+    assert json.loads((tmp_path / "live/metrics.json").read_text())["world_size"] == 2
     assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
 
 
@@ -170,10 +229,18 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
     data = write_dataset(cfg.data, cfg.seed, tmp_path / "ds")
     save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
-    args = [sys.executable, "-m", "stages.train_gan", "--params", str(tmp_path / "params.yaml"),
-            "--dataset", str(tmp_path / "ds"), "--vocab", str(tmp_path / "vocab.json"),
-            "--model", str(tmp_path / "g.pt"), "--state", str(tmp_path / "s.pt"),
-            "--steps", str(tmp_path / "steps.csv"), "--metrics", str(tmp_path / "m.json")]
+    args = [
+        sys.executable,
+        "-m",
+        "stages.train_gan",
+        "--params",
+        str(tmp_path / "params.yaml"),
+        str(tmp_path / "ds"),
+        str(tmp_path / "vocab.json"),
+        str(tmp_path / "g.pt"),
+        str(tmp_path / "s.pt"),
+        str(tmp_path / "live"),
+    ]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (tmp_path / "s.pt").exists() and time.time() < deadline and proc.poll() is None:
@@ -184,4 +251,9 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
     assert 1 <= saved_epoch < 6 and not (tmp_path / "g.pt").exists()
     result = run(args, ROOT)
     assert f"resuming from {tmp_path / 's.pt'} at epoch" in result.stdout
-    assert json.loads((tmp_path / "m.json").read_text())["epochs"] == 6
+    live = json.loads((tmp_path / "live/metrics.json").read_text())
+    assert live["epochs"] == 6
+    steps, _ = _steps(tmp_path / "live", "train/loss_d")
+    assert steps == sorted(set(steps)) and steps[-1] == live["steps"], (
+        "the resumed history continues, no fold"
+    )

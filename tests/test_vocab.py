@@ -8,7 +8,12 @@ import pytest
 from t2v.errors import T2VError
 from t2v.vocab import PAD, UNK, build_vocab, encode, load_vocab, save_vocab
 
-PROMPTS = ["red circle moving up", "square moving diagonally down-left", "triangle shrinking", "circle moving up"]
+PROMPTS = [
+    "red circle moving up",
+    "square moving diagonally down-left",
+    "triangle shrinking",
+    "circle moving up",
+]
 
 
 def test_vocab_is_sorted_with_pad_and_unk_first():
@@ -17,13 +22,16 @@ def test_vocab_is_sorted_with_pad_and_unk_first():
 
 
 def test_vocab_file_is_identical_across_processes_and_hash_seeds(tmp_path):
-    script = ("import sys, json; from t2v.vocab import build_vocab, save_vocab; "
-              f"save_vocab(build_vocab({PROMPTS!r}), sys.argv[1])")
+    script = (
+        "import sys, json; from t2v.vocab import build_vocab, save_vocab; "
+        f"save_vocab(build_vocab({PROMPTS!r}), sys.argv[1])"
+    )
     outputs = []
     for seed in ("0", "1", "12345"):
         path = tmp_path / f"v{seed}.json"
-        subprocess.run([sys.executable, "-c", script, str(path)], check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed})
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)], check=True, env={**os.environ, "PYTHONHASHSEED": seed}
+        )
         outputs.append(path.read_bytes())
     assert len(set(outputs)) == 1
 

@@ -1,0 +1,113 @@
+"""Watching a run train: after each epoch, the generator's clips for a fixed set of prompts and fixed noise,
+as one image (a row per prompt, frames as columns) and as quick scores (motion and diversity), logged with
+dvclive beside the per-step losses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from dvclive import Live
+
+from t2v.dataset import Dataset
+from t2v.evaluate import REAL_DRAWS
+from t2v.metrics import diversity, judge_motion
+from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.tracks import measure
+from t2v.video_io import to_uint8
+from t2v.vocab import encode
+
+CLIPS_PER_PROMPT = 4
+
+
+def monitor_scenes(held: set[tuple[str, str]]) -> list[Scene]:
+    """One prompt per motion, shapes in turn, a held-out pair wherever its motion has one: rows that show
+    every motion, every shape and what the model never saw."""
+    scenes = []
+    for i, motion in enumerate(MOTIONS):
+        unseen = [shape for shape in SHAPES if (shape, motion) in held]
+        scenes.append(Scene(unseen[0] if unseen else SHAPES[i % len(SHAPES)], motion))
+    return scenes
+
+
+class Monitor:
+    """Fixed prompts and noise for a run; real paths of each motion from the training set for diversity."""
+
+    def __init__(
+        self, data: Dataset, held: set[tuple[str, str]], vocab: list[str], noise_size: int, seed: int
+    ):
+        self.scenes = monitor_scenes(held)
+        prompts = [s.prompt() for s in self.scenes for _ in range(CLIPS_PER_PROMPT)]
+        self.ids = encode(prompts, vocab)
+        self.noise = torch.randn(len(prompts), noise_size, generator=torch.Generator().manual_seed(seed))
+        rng = np.random.default_rng(seed)
+        self.real = []  # per scene: REAL_DRAWS lists of real tracks of its motion (any shape: paths are alike)
+        for scene in self.scenes:
+            rows = np.flatnonzero(data.motion == MOTIONS.index(scene.motion))
+            picks = rng.choice(
+                rows, (REAL_DRAWS, CLIPS_PER_PROMPT), replace=len(rows) < REAL_DRAWS * CLIPS_PER_PROMPT
+            )
+            self.real.append([[measure(data.clips[i]) for i in draw] for draw in picks])
+
+    @torch.no_grad()
+    def observe(
+        self, generator: torch.nn.Module, device: torch.device
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """-> (image uint8 (rows * H, T * W, 3): each prompt's first clip, frames left to right; scores)."""
+        was_training = generator.training
+        clips = to_uint8(generator.eval()(self.ids.to(device), self.noise.to(device)))
+        generator.train(was_training)
+        k = CLIPS_PER_PROMPT
+        moved, varied = [], []
+        for row, scene in enumerate(self.scenes):
+            tracks = [measure(clip) for clip in clips[row * k : (row + 1) * k]]
+            ok = [judge_motion(track, scene) for track in tracks]
+            moved += ok
+            varied.append(diversity(tracks, ok, self.real[row]))
+        first = clips[::k]  # (rows, T, H, W, 3)
+        rows, t, h, w, _ = first.shape
+        image = first.transpose(0, 2, 1, 3, 4).reshape(rows * h, t * w, 3)
+        return image, {"motion": float(np.mean(moved)), "diversity": float(np.mean(varied))}
+
+
+STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
+
+
+SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
+
+
+def open_live(directory: Path, resume: tuple[int, int] | None) -> Live:
+    """A dvclive run in directory. resume, (step, epoch) of the training state resumed, continues its history
+    from there, dropping whatever an interrupted run logged after it, so the curves join without a fold.
+    dvc.yaml, not dvclive, declares the metrics and plots."""
+    live = Live(str(directory), resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
+    if resume is not None:
+        step, epoch = resume
+        for table in Path(live.plots_dir, "metrics").rglob("*.tsv"):
+            lines = table.read_text().splitlines(keepends=True)
+            kept = [lines[0]] + [line for line in lines[1:] if int(line.split("\t")[0]) <= step]
+            table.write_text("".join(kept))
+        for image in Path(live.plots_dir, "images", SAMPLES).glob("*.png"):
+            if int(image.stem) > epoch:
+                image.unlink()
+        live.step = step
+    return live
+
+
+def log_epoch(
+    live: Live,
+    monitor: Monitor,
+    generator: torch.nn.Module,
+    device: torch.device,
+    epoch: int,
+    summary: dict[str, float],
+) -> dict[str, float]:
+    """Log an epoch's sample image, quick scores and mean losses; returns the quick scores."""
+    image, scores = monitor.observe(generator, device)
+    live.log_image(f"{SAMPLES}/{epoch}.png", image)
+    for name, value in {**scores, **summary}.items():
+        live.log_metric(f"epoch/{name}", value)
+    live.log_metric("epoch/epoch", epoch)
+    live.make_summary()
+    return scores
