@@ -91,7 +91,7 @@ def test_text_encoder_reads_each_role_from_its_own_words():
 def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     from t2v.config import DataConfig
     from t2v.dataset import render_scenes
-    from t2v.models import _coords, ink_crops, ink_track
+    from t2v.models import frame_coords, ink_crops, ink_track
     from t2v.prompts import Scene
     from t2v.train import to_clips
 
@@ -103,7 +103,7 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     )
     clips = to_clips(data.clips, torch.device("cpu"))
     frames = torch.tensor([0, 9])
-    crops = ink_crops(clips, ink_track(clips, _coords(64))[..., :2], frames, 32)
+    crops = ink_crops(clips, ink_track(clips, frame_coords(64))[..., :2], frames, 32)
     assert crops.shape == (4, 3, 32, 32)
     whole = clips[:, :, frames].transpose(1, 2).reshape(-1, 3, 64, 64)
     ink = lambda x: (1 - x.min(dim=1).values).sum(dim=(1, 2))  # noqa: E731
