@@ -130,7 +130,6 @@ class Trainer:
         self.pairs = self.labels[:, 0] * len(prompts.MOTIONS) + self.labels[:, 2]  # (shape, motion) per clip
         self.epoch, self.step, self.clips, self.seconds = 0, 0, 0, 0.0  # clips: real clips seen
         self.live: Live | None = None  # the dvclive run the main process logs steps to
-        self.final: dict = {}  # the last epoch's mean losses and scores
         self.fingerprint = fingerprint(cfg, data)
         self.frames, self.size = frames, size
         self.autocast = torch.autocast(
@@ -153,7 +152,6 @@ class Trainer:
             "step": self.step,
             "clips": self.clips,
             "seconds": self.seconds,
-            "final": self.final,
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
@@ -175,7 +173,6 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.epoch, self.step, self.seconds = state["epoch"], state["step"], state["seconds"]
         self.clips = state["clips"]
-        self.final = state.get("final", {})
         return True
 
     # ---- one epoch ---------------------------------------------------------------------------------
@@ -215,10 +212,7 @@ class Trainer:
             sums += values
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
         self.epoch += 1
-        self.final = dict(
-            zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist())
-        )
-        return self.final
+        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
 
     def _epoch_batches(self) -> list[torch.Tensor]:
         """This rank's batches: every rank draws the same epoch plan and takes its own share of each step's
@@ -284,25 +278,26 @@ def train(
     and write the generator; returns the run's summary (also dvclive's metrics.json)."""
     trainer = Trainer(cfg, data, vocab, device)
     resumed = trainer.try_resume(state_path)
-    if not trainer.is_main:
-        while trainer.epoch < cfg.train.epochs:
-            trainer.run_epoch()
-        return {}
-    if resumed:
-        print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
-    trainer.live = live = open_live(live_dir, (trainer.step, trainer.epoch) if resumed else None)
-    monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
+    main = trainer.is_main  # the other ranks train in step and write nothing
+    if main:
+        if resumed:
+            print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
+        trainer.live = open_live(live_dir, (trainer.step, trainer.epoch) if resumed else None)
+        monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
     while trainer.epoch < cfg.train.epochs:
         start = time.perf_counter()
-        last = trainer.run_epoch()
+        means = trainer.run_epoch()
         trainer.seconds += time.perf_counter() - start
-        checkpoint.save(trainer.state(), state_path)
-        scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch, last)
-        print(
-            f"epoch {trainer.epoch}/{cfg.train.epochs}: "
-            + " ".join(f"{k}={v:.3f}" for k, v in {**last, **scores}.items()),
-            flush=True,
-        )
+        if main:
+            checkpoint.save(trainer.state(), state_path)
+            scores = log_epoch(trainer.live, monitor, trainer.G, device, trainer.epoch, means)
+            print(
+                f"epoch {trainer.epoch}/{cfg.train.epochs}: "
+                + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
+                flush=True,
+            )
+    if not main:
+        return {}
     sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
     checkpoint.save(
         checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
@@ -318,13 +313,13 @@ def train(
         "arch": cfg.model.arch,
         "params": trainer.n_params(),
     }
-    live.summary.update(summary)
-    live.end()
+    trainer.live.summary.update(summary)
+    trainer.live.end()
     print(
         f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
         f"{trainer.seconds:.0f}s at {summary['clips_per_s']:.0f} clips/s -> {model_path}"
     )
-    return dict(live.summary)
+    return dict(trainer.live.summary)
 
 
 def init_distributed(device_name: str) -> None:
