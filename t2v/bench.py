@@ -18,8 +18,9 @@ from PIL import Image, ImageDraw
 
 from t2v.atomic import write_json
 from t2v.config import Config, DataConfig, load_config
-from t2v.dataset import PALETTE, generate_dataset, write_dataset
+from t2v.make_dataset import generate_dataset, write_dataset
 from t2v.prompts import SHAPES
+from t2v.scenes import PALETTE
 
 STAGES = ("generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report")
 

@@ -82,7 +82,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> None:
-    from t2v.dataset import render_scenes
+    from t2v.make_dataset import render_scenes
 
     suffix = check_output(args.output, args.n)
     scene = parse_prompt(args.prompt)

@@ -1,4 +1,6 @@
-"""The typed configuration: params.yaml becomes one Config, validated once against the dataclasses below."""
+"""The typed configuration: params.yaml becomes one Config, validated once against the dataclasses below.
+
+params.yaml documents each knob (DVC's convention); here are its type, default and allowed range."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from t2v.errors import T2VError
 from t2v.prompts import MOTIONS, SHAPES
 
 
-def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
-    """A config field with its allowed range; lists get a fresh copy per instance."""
-    meta = {"doc": doc, "lo": lo, "hi": hi, **kw}
+def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
+    """A config field with its allowed range and shape (pair=True: a [low, high] list; min_len: list length);
+    lists get a fresh copy per instance."""
+    meta = {"lo": lo, "hi": hi, **kw}
     if isinstance(default, list):
         return field(
             default_factory=lambda: [list(x) if isinstance(x, list) else x for x in default], metadata=meta
@@ -28,38 +31,18 @@ def knob(default: Any, doc: str, lo: float | None = None, hi: float | None = Non
 
 @dataclass
 class DataConfig:
-    n_clips: int = knob(6000, "clips in the training set", lo=1)
-    frames: int = knob(10, "frames per clip", lo=8, hi=64)
-    size: int = knob(64, "frame height and width in pixels", lo=16, hi=256)
-    shape_size: list[float] = knob(
-        [0.12, 0.18], "half-size of a shape, as a fraction of the frame", lo=0.04, hi=0.25, pair=True
-    )
-    speed: list[float] = knob(
-        [0.025, 0.045], "translation speed, frame fractions per frame", lo=0.0, hi=0.1, pair=True
-    )
-    orbit_radius: list[float] = knob(
-        [0.22, 0.28], "orbit radius around the frame centre, frame fractions", lo=0.05, hi=0.3, pair=True
-    )
-    orbit_sweep: list[float] = knob(
-        [150.0, 210.0], "total orbit sweep over the clip, degrees", lo=90.0, hi=330.0, pair=True
-    )
-    scale_ratio: list[float] = knob(
-        [0.45, 0.55],
-        "end/start size ratio when shrinking (inverse when expanding)",
-        lo=0.2,
-        hi=0.6,
-        pair=True,
-    )
-    bounce_speed: list[float] = knob(
-        [0.05, 0.07], "bouncing speed, frame fractions per frame", lo=0.01, hi=0.15, pair=True
-    )
-    zigzag_amplitude: list[float] = knob(
-        [0.08, 0.11], "zigzag swing across the axis, frame fractions", lo=0.03, hi=0.15, pair=True
-    )
-    zigzag_half_period: list[float] = knob(
-        [2.0, 3.0], "frames between zigzag reversals", lo=1.0, hi=8.0, pair=True
-    )
-    position_jitter: float = knob(0.05, "random offset of the path centre, frame fractions", lo=0.0, hi=0.2)
+    n_clips: int = knob(6000, lo=1)
+    frames: int = knob(10, lo=8, hi=64)
+    size: int = knob(64, lo=16, hi=256)
+    shape_size: list[float] = knob([0.12, 0.18], lo=0.04, hi=0.25, pair=True)
+    speed: list[float] = knob([0.025, 0.045], lo=0.0, hi=0.1, pair=True)
+    orbit_radius: list[float] = knob([0.22, 0.28], lo=0.05, hi=0.3, pair=True)
+    orbit_sweep: list[float] = knob([150.0, 210.0], lo=90.0, hi=330.0, pair=True)
+    scale_ratio: list[float] = knob([0.45, 0.55], lo=0.2, hi=0.6, pair=True)
+    bounce_speed: list[float] = knob([0.05, 0.07], lo=0.01, hi=0.15, pair=True)
+    zigzag_amplitude: list[float] = knob([0.08, 0.11], lo=0.03, hi=0.15, pair=True)
+    zigzag_half_period: list[float] = knob([2.0, 3.0], lo=1.0, hi=8.0, pair=True)
+    position_jitter: float = knob(0.05, lo=0.0, hi=0.2)
     heldout: list[list[str]] = knob(
         [
             ["circle", "moving up-right"],
@@ -67,46 +50,33 @@ class DataConfig:
             ["triangle", "expanding"],
             ["square", "zigzagging horizontally"],
         ],
-        "(shape, motion) pairs never rendered into training",
-        pairs_of=(SHAPES, MOTIONS),
         min_len=1,
     )
 
 
 @dataclass
 class ModelConfig:
-    arch: Literal["layered", "seed"] = knob(
-        "layered", "layered: sprite + recurrent motion video GAN; seed: the tutorial's per-frame DCGAN"
-    )
-    text_dim: int = knob(64, "word embedding width", lo=4, hi=1024)
-    noise_dim: int = knob(16, "noise width", lo=1, hi=512)
-    g_channels: int = knob(64, "generator base channels", lo=4, hi=1024)
-    d_channels: int = knob(16, "discriminator base channels", lo=4, hi=1024)
-    group: int = knob(4, "clips of one (shape, motion) the discriminator judges together", lo=1, hi=64)
+    arch: Literal["layered", "seed"] = "layered"
+    text_dim: int = knob(64, lo=4, hi=1024)
+    noise_dim: int = knob(16, lo=1, hi=512)
+    g_channels: int = knob(64, lo=4, hi=1024)
+    d_channels: int = knob(16, lo=4, hi=1024)
+    group: int = knob(4, lo=1, hi=64)
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = knob(8, "passes over the dataset", lo=1)
-    batch_size: int = knob(64, "clips per step", lo=1)
-    lr: float = knob(0.0002, "Adam learning rate", lo=0.0, lo_open=True, hi=1.0)
-    betas: list[float] = knob([0.5, 0.999], "Adam betas", lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
-    loss: Literal["hinge", "bce"] = knob("hinge", "adversarial loss")
-    mismatch_weight: float = knob(
-        0.5, "weight of real clips with mismatched text as negatives", lo=0.0, hi=1.0
-    )
-    aux_weight: float = knob(
-        1.0, "weight of the discriminator's attribute heads (shape, colour, motion)", lo=0.0, hi=100.0
-    )
-    variety_weight: float = knob(0.0, "weight of the generator's variety term", lo=0.0, hi=100.0)
-    ema: float = knob(
-        0.0,
-        "EMA decay of generator weights used for sampling; 0 samples the generator as trained",
-        lo=0.0,
-        hi=0.99999,
-    )
-    amp: Literal["bf16", "off"] = knob("bf16", "mixed precision on CUDA (ignored on CPU)")
-    log_every: int = knob(10, "steps between rows of the training log", lo=1)
+    epochs: int = knob(8, lo=1)
+    batch_size: int = knob(64, lo=1)
+    lr: float = knob(0.0002, lo=0.0, lo_open=True, hi=1.0)
+    betas: list[float] = knob([0.5, 0.999], lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
+    loss: Literal["hinge", "bce"] = "hinge"
+    mismatch_weight: float = knob(0.5, lo=0.0, hi=1.0)
+    aux_weight: float = knob(1.0, lo=0.0, hi=100.0)
+    variety_weight: float = knob(0.0, lo=0.0, hi=100.0)
+    ema: float = knob(0.0, lo=0.0, hi=0.99999)
+    amp: Literal["bf16", "off"] = "bf16"
+    log_every: int = knob(10, lo=1)
 
 
 @dataclass
@@ -137,9 +107,7 @@ class SampleConfig:
             "yellow circle bouncing horizontally",
             "blue square shrinking",
         ],
-        "prompts to write videos for",
         min_len=1,
-        prompts=True,
     )
     variety: list[str] = knob(
         [
@@ -148,19 +116,17 @@ class SampleConfig:
             "triangle zigzagging horizontally",
             "circle moving up-right",
         ],
-        "prompts shown as 16 generated clips beside 16 real ones in the report",
         min_len=0,
-        prompts=True,
     )
-    grid: int = knob(4, "clips per video grid", lo=1, hi=64)
-    fps: int = knob(8, "frames per second of MP4 and GIF", lo=1, hi=60)
-    eval_clips: int = knob(20, "clips generated per prompt for the metrics", lo=1, hi=1000)
+    grid: int = knob(4, lo=1, hi=64)
+    fps: int = knob(8, lo=1, hi=60)
+    eval_clips: int = knob(20, lo=1, hi=1000)
 
 
 @dataclass
 class Config:
-    seed: int = knob(0, "global seed", lo=0, hi=2**31 - 1)
-    device: str = knob("auto", "auto, cpu, cuda, cuda:N or mps", device=True)
+    seed: int = knob(0, lo=0, hi=2**31 - 1)
+    device: str = "auto"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -186,6 +152,7 @@ def _check_number(key: str, value: Any, kind: type, meta: dict) -> Any:
 
 
 def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
+    """The value's type and range against the field's hint and knob metadata; what names mean is _check_rules'."""
     origin = typing.get_origin(hint)
     if origin is Literal:
         choices = typing.get_args(hint)
@@ -197,10 +164,6 @@ def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise _fail(key, value, "expected a string")
-        if meta.get("device"):
-            from t2v.devices import check_device_name
-
-            check_device_name(value, f"params: {key}")
         return value
     if origin is list:
         if not isinstance(value, list):
@@ -215,30 +178,8 @@ def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
             return out
         if len(value) < meta.get("min_len", 0):
             raise _fail(key, value, f"needs at least {meta['min_len']} item(s)")
-        if meta.get("pairs_of"):
-            return [_check_pair(key, v, meta["pairs_of"]) for v in value]
-        if meta.get("prompts"):
-            from t2v.prompts import parse_prompt
-
-            for v in value:
-                if not isinstance(v, str):
-                    raise _fail(key, v, "expected a prompt string")
-                try:
-                    parse_prompt(v)
-                except T2VError as err:
-                    raise T2VError(f"params: {key}: {err}") from None
-            return list(value)
-        return [_check_value(key, v, item, meta) for v in value]
+        return [_check_value(key, v, item, {}) for v in value]
     raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug in the schema, not user input
-
-
-def _check_pair(key: str, value: Any, allowed: tuple[tuple[str, ...], ...]) -> list[str]:
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        raise _fail(key, value, "expected a [shape, motion] pair")
-    for v, options in zip(value, allowed):
-        if v not in options:
-            raise _fail(key, value, f"{v!r} is not one of: {', '.join(options)}")
-    return list(value)
 
 
 def _build(cls: type, raw: Any, prefix: str) -> Any:
@@ -265,12 +206,25 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
 def config_from_dict(raw: Any) -> Config:
     """Validate a params mapping (missing keys take defaults) and return the typed Config."""
     config = _build(Config, {} if raw is None else raw, "")
-    _check_cross_fields(config)
+    _check_rules(config)
     return config
 
 
-def _check_cross_fields(config: Config) -> None:
-    """The rules that tie fields together, all here: a run that passes them does not fail later for its params."""
+def _check_rules(config: Config) -> None:
+    """Every rule beyond type and range, all here: names that must exist (device, prompt words, held-out pairs)
+    and rules that tie fields together. A run that passes them does not fail later for its params."""
+    from t2v.devices import check_device_name
+    from t2v.prompts import parse_prompt
+
+    check_device_name(config.device, "params: device")
+    for key in ("prompts", "variety"):
+        for prompt in getattr(config.sample, key):
+            try:
+                parse_prompt(prompt)
+            except T2VError as err:
+                raise T2VError(f"params: sample.{key}: {err}") from None
+    for pair in config.data.heldout:
+        _check_heldout_pair(pair)
     held = {tuple(pair) for pair in config.data.heldout}
     for motion in MOTIONS:
         if all((shape, motion) in held for shape in SHAPES):
@@ -297,6 +251,14 @@ def _check_cross_fields(config: Config) -> None:
         )
     if config.data.frames % 2:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
+
+
+def _check_heldout_pair(pair: list[str]) -> None:
+    if len(pair) != 2:
+        raise _fail("data.heldout", pair, "expected a [shape, motion] pair")
+    for name, options in zip(pair, (SHAPES, MOTIONS)):
+        if name not in options:
+            raise _fail("data.heldout", pair, f"{name!r} is not one of: {', '.join(options)}")
 
 
 def _check_every_word_trained(config: Config) -> None:

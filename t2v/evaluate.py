@@ -10,8 +10,8 @@ import torch
 from tqdm import tqdm
 
 from t2v.config import DataConfig
-from t2v.dataset import render_scenes
-from t2v.metrics import Verdict, diversity, judge, judge_motion, score, score_diversity
+from t2v.make_dataset import render_scenes
+from t2v.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
 from t2v.prompts import MOTIONS, Scene
 from t2v.sample import generate
 from t2v.scenes import eval_scenes
@@ -19,7 +19,6 @@ from t2v.tracks import Track, measure
 from t2v.vocab import encode
 
 TUTORIAL_HELDOUT_PROMPT = "circle moving up-right"
-REAL_DRAWS = 3  # draws of k real clips averaged for the diversity reference: one draw of 20 is too noisy
 NOTHING = "none"  # judged as no motion of the language
 HEADLINE = ("motion_acc", "shape_acc", "colour_acc", "clean_shape_rate", "temporal_consistency")
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from t2v.dataset import PALETTE
 from t2v.prompts import DEFAULT_COLOUR, DIRECTIONS, SHAPES, Scene
-from t2v.scenes import COLOUR_NAMES
+from t2v.scenes import COLOUR_NAMES, PALETTE
 from t2v.shape_fit import fit_shapes
 from t2v.tracks import Track, measure
 
@@ -41,6 +40,8 @@ MAX_COLOUR_ERROR = 0.08
 MAX_COLOUR_DISTANCE = 80.0
 MIN_SOLID = 0.95
 MAX_BLOB_FRACTION = 0.5
+
+REAL_DRAWS = 3  # draws of k real clips averaged for the diversity reference: one draw of 20 is too noisy
 
 
 @dataclass

@@ -13,6 +13,8 @@ from t2v.config import ModelConfig
 from t2v.prompts import COLOURS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
+POSE = 3  # the generator's sprite pose: x, y, log-scale
+WAVE = 4  # its oscillation: amplitude x, y, half-period, phase
 
 
 class TextEncoder(nn.Module):
@@ -115,7 +117,9 @@ class LayeredGenerator(nn.Module):
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
         self.motion_init = nn.Sequential(
-            nn.Linear(e + z, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden + 7)
+            nn.Linear(e + z, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden + POSE + WAVE),
         )
         t = torch.arange(frames, dtype=torch.float32)[:, None] * (
             2 * math.pi / torch.tensor(self.clock_periods)
@@ -144,7 +148,7 @@ class LayeredGenerator(nn.Module):
         rgb = torch.tanh(self.paint(colour))  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
-        hidden, pose, wave = init[:, :-7], init[:, -7:-4], init[:, -4:]
+        hidden, pose, wave = init.split([init.shape[1] - POSE - WAVE, POSE, WAVE], dim=1)
         poses = [pose]
         z_frames = z_frames.view(b, t, self.frame_noise)
         for step in range(1, t):
@@ -171,7 +175,9 @@ class LayeredGenerator(nn.Module):
         return self.composite(alpha, rgb, track + self._oscillation(wave))
 
     def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
-        """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3)."""
+        """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3).
+        The data's zigzag is t2v.motions._triangle_wave; this twin is torch with learned, differentiable
+        parameters (and a period range wider than the data's), which the numpy renderer has no use for."""
         amplitude = 0.3 * torch.tanh(wave[:, :2])
         half_period = 1.5 + 4.5 * torch.sigmoid(wave[:, 2:3])
         phase = 2.0 * torch.sigmoid(wave[:, 3:4])
@@ -227,7 +233,9 @@ PATH_FEATURES = 8  # per frame, from ink_track
 def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """The path of the ink in each frame, differentiable: clips (B, 3, T, H, W) -> (B, T, 8) features: centre
     (x, y), spread (x, y), log ink mass, velocity (x, y) and the angular velocity about the frame centre.
-    A motion is defined by this path, so a discriminator reading it gives the generator's track a direct signal."""
+    A motion is defined by this path, so a discriminator reading it gives the generator's track a direct signal.
+    "Ink" is t2v.tracks.ink's (distance from white by the darkest channel); that one thresholds uint8 frames
+    into blobs for the metrics, this one stays soft and differentiable on [-1, 1] tensors for the losses."""
     ink = ((1.0 - clips.amin(dim=1)) / 2).clamp(min=0)  # (B, T, H, W), white is 0; amin keeps no indices
     mass = ink.sum(dim=(2, 3)) + 1e-3
     xs, ys = coords[0], coords[1]

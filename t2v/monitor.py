@@ -11,8 +11,7 @@ import torch
 from dvclive import Live
 
 from t2v.dataset import Dataset
-from t2v.evaluate import REAL_DRAWS
-from t2v.metrics import diversity, judge_motion
+from t2v.metrics import REAL_DRAWS, diversity, judge_motion
 from t2v.prompts import MOTIONS, SHAPES, Scene
 from t2v.tracks import measure
 from t2v.video_io import to_uint8

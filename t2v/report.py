@@ -21,7 +21,7 @@ from PIL import Image  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
 from t2v.config import Config  # noqa: E402
-from t2v.dataset import render_scenes  # noqa: E402
+from t2v.make_dataset import render_scenes  # noqa: E402
 from t2v.prompts import MOTIONS, parse_prompt  # noqa: E402
 from t2v.video_io import write_clips  # noqa: E402
 

@@ -10,6 +10,7 @@ from t2v.config import DataConfig
 from t2v.prompts import COLOURS, DEFAULT_COLOUR, DIAGONALS, MOTIONS, SHAPES, Scene
 
 COLOUR_NAMES = tuple(COLOURS)
+PALETTE = np.array([COLOURS[c] for c in COLOUR_NAMES], dtype=np.uint8)  # RGB of each colour index
 
 
 def heldout_pairs(cfg: DataConfig) -> set[tuple[str, str]]:

@@ -186,8 +186,7 @@ class Trainer:
         )
         for idx in bar:
             real, ids, labels = self._batch(idx)
-            wrong = ids.roll(int(torch.randint(1, max(2, len(idx)), (1,), generator=rng)), dims=0)
-            noise = torch.randn(len(idx), self.G.noise_size, generator=rng).to(self.device)
+            wrong, noise = self._draw(ids, rng)
 
             # (1) Update D: real clips with their text read real; fakes and real clips with a wrong text, fake.
             with self.autocast:
@@ -228,6 +227,11 @@ class Trainer:
         """Real clips (B, 3, T, H, W), their prompt ids and labels (shape, colour, motion), on the device."""
         real = to_clips(self.data.clips[idx.numpy()], self.device)
         return real, self.ids[idx].to(self.device), self.labels[idx].to(self.device)
+
+    def _draw(self, ids: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A wrong text for each clip (the batch's texts rolled by a random shift) and the generator's noise."""
+        wrong = ids.roll(int(torch.randint(1, max(2, len(ids)), (1,), generator=rng)), dims=0)
+        return wrong, torch.randn(len(ids), self.G.noise_size, generator=rng).to(self.device)
 
     def _record(
         self,

@@ -97,7 +97,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generator checkpoint trained for one epoch on tiny params."""
     import torch
 
-    from t2v.dataset import generate_dataset
+    from t2v.make_dataset import generate_dataset
     from t2v.train import train
     from t2v.vocab import build_vocab
 

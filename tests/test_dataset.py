@@ -6,17 +6,11 @@ import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.dataset import (
-    PALETTE,
-    generate_dataset,
-    heldout_manifest,
-    load_dataset,
-    render_scenes,
-    write_dataset,
-)
+from t2v.dataset import load_dataset
+from t2v.make_dataset import generate_dataset, heldout_manifest, render_scenes, write_dataset
 from t2v.prompts import COLOURS, DIRECTIONS, SHAPES, Scene, parse_prompt
 from t2v.render import render_clips
-from t2v.scenes import COLOUR_NAMES, training_pairs
+from t2v.scenes import COLOUR_NAMES, PALETTE, training_pairs
 from t2v.tracks import measure
 
 FRAME_SETTINGS = [(64, 16), (64, 10), (32, 12)]

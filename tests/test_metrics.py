@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.dataset import render_scenes
+from t2v.make_dataset import render_scenes
 from t2v.metrics import diversity, judge, path_spread, score, score_diversity
 from t2v.prompts import MOTIONS, SHAPES, Scene
 from t2v.scenes import eval_scenes

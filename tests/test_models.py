@@ -90,7 +90,7 @@ def test_text_encoder_reads_each_role_from_its_own_words():
 
 def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     from t2v.config import DataConfig
-    from t2v.dataset import render_scenes
+    from t2v.make_dataset import render_scenes
     from t2v.models import frame_coords, ink_crops, ink_track
     from t2v.prompts import Scene
     from t2v.train import to_clips

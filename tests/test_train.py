@@ -11,8 +11,8 @@ import yaml
 from t2v import train as train_module
 from t2v.checkpoint import load_generator
 from t2v.config import config_to_dict
-from t2v.dataset import generate_dataset, write_dataset
 from t2v.errors import T2VError
+from t2v.make_dataset import generate_dataset, write_dataset
 from t2v.prompts import MOTIONS
 from t2v.sample import generate
 from t2v.tracks import measure
