@@ -69,6 +69,7 @@ class TrainConfig:
     epochs: int = knob(8, lo=1)
     batch_size: int = knob(64, lo=1)
     lr: float = knob(0.0002, lo=0.0, lo_open=True, hi=1.0)
+    lr_decay: bool = False
     betas: list[float] = knob([0.5, 0.999], lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
     loss: Literal["hinge", "bce"] = "hinge"
     mismatch_weight: float = knob(0.5, lo=0.0, hi=1.0)
@@ -161,6 +162,10 @@ def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
         return value
     if hint in (int, float):
         return _check_number(key, value, hint, meta)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _fail(key, value, "expected true or false")
+        return value
     if hint is str:
         if not isinstance(value, str):
             raise _fail(key, value, "expected a string")

@@ -90,14 +90,11 @@ class LayeredGenerator(nn.Module):
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
     motion noise sets everything the words leave open (start, phase, speed, size)."""
 
-    base_extent = (
-        0.42  # the sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight,
-    )
-    # so the sprite has little room to paint a path instead of moving along it
-    log_scale_range = (
-        -1.5,
-        0.4,
-    )  # the sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path
+    # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight, so the sprite has
+    # little room to paint a path instead of moving along it.
+    base_extent = 0.42
+    # The sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path.
+    log_scale_range = (-1.5, 0.4)
     # Bounds per frame, about twice the fastest motion in the data: a larger step reads as a teleport.
     max_turn = 0.6  # radians about the centre
     max_step = 0.25  # normalised frame units
@@ -111,9 +108,7 @@ class LayeredGenerator(nn.Module):
         e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
         self.text = TextEncoder(vocab, e)
         self.paint = nn.Linear(e, 3)
-        self.mask = MaskField(
-            e + z, c, size // 2
-        )  # the sprite grid is half the frame, about one sample a pixel
+        self.mask = MaskField(e + z, c, size // 2)  # a grid half the frame's: about a sample a pixel
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
         self.motion_init = nn.Sequential(

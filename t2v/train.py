@@ -179,6 +179,7 @@ class Trainer:
     def run_epoch(self) -> dict:
         cfg = self.cfg.train
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
+        self._set_lr()
         batches = self._epoch_batches()
         sums = np.zeros(4)
         bar = tqdm(
@@ -212,6 +213,15 @@ class Trainer:
             bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
         self.epoch += 1
         return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
+
+    def _set_lr(self) -> None:
+        """The epoch's learning rate: constant, or with lr_decay linear from lr down to lr / epochs in the last
+        epoch. Set from the epoch alone, so a resumed run follows the same schedule."""
+        cfg = self.cfg.train
+        lr = cfg.lr * (1.0 - self.epoch / cfg.epochs if cfg.lr_decay else 1.0)
+        for optimizer in (self.opt_d, self.opt_g):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
 
     def _epoch_batches(self) -> list[torch.Tensor]:
         """This rank's batches: every rank draws the same epoch plan and takes its own share of each step's

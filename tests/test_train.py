@@ -80,6 +80,18 @@ def test_throughput_counts_the_clips_seen_not_steps_times_batch_size(tmp_path):
     assert metrics["clips_per_s"] * metrics["wall_time_s"] == pytest.approx(metrics["clips"], rel=0.03)
 
 
+def test_lr_decay_lowers_the_rate_linearly_by_epoch_and_only_when_asked(tiny):
+    data = generate_dataset(tiny.data, tiny.seed)
+    rates = {}
+    for decay in (False, True):
+        cfg = tiny_config(train={"epochs": 4, "lr_decay": decay})
+        trainer = train_module.Trainer(cfg, data, build_vocab(data.prompts), torch.device("cpu"))
+        trainer.epoch = 2  # as a run resumed after two epochs: the schedule follows from the epoch alone
+        trainer.run_epoch()
+        rates[decay] = [o.param_groups[0]["lr"] for o in (trainer.opt_d, trainer.opt_g)]
+    assert rates[False] == [tiny.train.lr] * 2 and rates[True] == pytest.approx([tiny.train.lr / 2] * 2)
+
+
 def test_batches_are_whole_groups_of_one_shape_and_motion():
     pairs = torch.tensor([0, 1, 2] * 10 + [3])  # pair 3 has one clip: a tiny set repeats it to fill a group
     batches = train_module.grouped_batches(pairs, 4, 2, torch.Generator().manual_seed(0))
