@@ -177,13 +177,13 @@ class Trainer:
 
     # ---- one epoch ---------------------------------------------------------------------------------
     def run_epoch(self) -> dict:
-        cfg = self.cfg.train
+        hyper = self.cfg.train  # this run's training hyperparameters
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
         self._set_lr()
         batches = self._epoch_batches()
         sums = np.zeros(4)
         bar = tqdm(
-            batches, desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=False, disable=not self.is_main
+            batches, desc=f"epoch {self.epoch + 1}/{hyper.epochs}", leave=False, disable=not self.is_main
         )
         for idx in bar:
             real, ids, labels = self._batch(idx)
@@ -193,19 +193,19 @@ class Trainer:
             with self.autocast:
                 fake = self.G_train(ids, noise)
                 loss_d, s_real, s_fake = losses.discriminator_loss(
-                    self.D_train, real, fake.detach(), ids, wrong, labels, cfg
+                    self.D_train, real, fake.detach(), ids, wrong, labels, hyper
                 )
             _optimise(self.opt_d, loss_d)
 
             # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
             # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
             with frozen(self.D), self.autocast:
-                loss_g = losses.generator_loss(self.D, fake, real, ids, labels, cfg, self.cfg.model.group)
+                loss_g = losses.generator_loss(self.D, fake, real, ids, labels, hyper, self.cfg.model.group)
             _optimise(self.opt_g, loss_g)
 
             # (3) EMA of G, only when sampled from.
             if self.G_ema is not None:
-                _update_ema(self.G_ema, self.G, min(cfg.ema, (1 + self.step) / (10 + self.step)))
+                _update_ema(self.G_ema, self.G, min(hyper.ema, (1 + self.step) / (10 + self.step)))
 
             # (4) Log.
             values = self._record(loss_d, loss_g, s_real, s_fake, clips=len(idx) * self.world)
@@ -217,8 +217,8 @@ class Trainer:
     def _set_lr(self) -> None:
         """The epoch's learning rate: constant, or with lr_decay linear from lr down to lr / epochs in the last
         epoch. Set from the epoch alone, so a resumed run follows the same schedule."""
-        cfg = self.cfg.train
-        lr = cfg.lr * (1.0 - self.epoch / cfg.epochs if cfg.lr_decay else 1.0)
+        hyper = self.cfg.train
+        lr = hyper.lr * (1.0 - self.epoch / hyper.epochs if hyper.lr_decay else 1.0)
         for optimizer in (self.opt_d, self.opt_g):
             for group in optimizer.param_groups:
                 group["lr"] = lr

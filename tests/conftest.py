@@ -92,25 +92,29 @@ def pipeline_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generator checkpoint trained for one epoch on tiny params."""
+def train_into(cfg: Config, out: Path, data=None) -> dict:
+    """Train on cfg (data generated when not given) into out: g.pt, state.pt and the dvclive run live/."""
     import torch
 
     from t2v.make_dataset import generate_dataset
     from t2v.train import train
     from t2v.vocab import build_vocab
 
-    cfg = tiny_config()
-    out = tmp_path_factory.mktemp("model")
-    data = generate_dataset(cfg.data, cfg.seed)
-    train(
+    data = data or generate_dataset(cfg.data, cfg.seed)
+    return train(
         cfg,
         data,
         build_vocab(data.prompts),
         torch.device("cpu"),
-        model_path=out / "generator.pt",
+        model_path=out / "g.pt",
         state_path=out / "state.pt",
         live_dir=out / "live",
     )
-    return out / "generator.pt"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generator checkpoint trained for one epoch on tiny params."""
+    out = tmp_path_factory.mktemp("model")
+    train_into(tiny_config(), out)
+    return out / "g.pt"

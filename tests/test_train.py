@@ -16,22 +16,20 @@ from t2v.make_dataset import generate_dataset, write_dataset
 from t2v.prompts import MOTIONS
 from t2v.sample import generate
 from t2v.tracks import measure
-from t2v.train import train
 from t2v.vocab import build_vocab, save_vocab
-from tests.conftest import ROOT, run, tiny_config
+from tests.conftest import ROOT, run, tiny_config, train_into
 
 
-def _train(cfg, out, data=None):
-    data = data or generate_dataset(cfg.data, cfg.seed)
-    return train(
-        cfg,
-        data,
-        build_vocab(data.prompts),
-        torch.device("cpu"),
-        model_path=out / "g.pt",
-        state_path=out / "state.pt",
-        live_dir=out / "live",
-    )
+def _train_stage_args(tmp_path):
+    """`-m stages.train_gan` and its paths, all under tmp_path: params, dataset, vocab, model, state, dvclive."""
+    paths = ("ds", "vocab.json", "g.pt", "s.pt", "live")
+    return [
+        "-m",
+        "stages.train_gan",
+        "--params",
+        str(tmp_path / "params.yaml"),
+        *(str(tmp_path / p) for p in paths),
+    ]
 
 
 def _weights(path):
@@ -46,7 +44,7 @@ def _steps(live, name):
 
 def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
     cfg = tiny_config(train={"epochs": 2})
-    summary = _train(cfg, tmp_path)
+    summary = train_into(cfg, tmp_path)
     live = tmp_path / "live"
     saved = json.loads((live / "metrics.json").read_text())
     assert saved["device"] == "cpu" and saved["params"]["generator"] > 0 and saved["clips_per_s"] > 0
@@ -74,7 +72,7 @@ def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
 
 def test_throughput_counts_the_clips_seen_not_steps_times_batch_size(tmp_path):
     cfg = tiny_config(train={"batch_size": 480, "epochs": 2})  # five times the 96 clips
-    metrics = _train(cfg, tmp_path)
+    metrics = train_into(cfg, tmp_path)
     assert metrics["clips"] < metrics["steps"] * cfg.train.batch_size / 2
     # wall_time_s is rounded to 10 ms of a sub-second run
     assert metrics["clips_per_s"] * metrics["wall_time_s"] == pytest.approx(metrics["clips"], rel=0.03)
@@ -108,7 +106,7 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     data = generate_dataset(cfg.data, cfg.seed)
     straight = tmp_path / "straight"
     straight.mkdir()
-    _train(cfg, straight, data)
+    train_into(cfg, straight, data)
 
     resumed = tmp_path / "resumed"
     resumed.mkdir()
@@ -125,14 +123,14 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     train_module.Trainer._batch = interrupted
     try:
         with pytest.raises(KeyboardInterrupt):
-            _train(cfg, resumed, data)
+            train_into(cfg, resumed, data)
     finally:
         train_module.Trainer._batch = real_batch
     assert torch.load(resumed / "state.pt", weights_only=True)["epoch"] == 1
     assert _steps(resumed / "live", "train/loss_d")[0][-1] == per_epoch + 2, (
         "steps past the saved epoch logged"
     )
-    _train(cfg, resumed, data)
+    train_into(cfg, resumed, data)
     a, b = _weights(straight / "g.pt"), _weights(resumed / "g.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     for name in ("train/loss_d", "train/d_fake", "epoch/motion", "epoch/loss_g"):
@@ -143,37 +141,37 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
 
 def test_changed_params_start_fresh(tmp_path, tiny, capsys):
     data = generate_dataset(tiny.data, tiny.seed)
-    first = _train(tiny, tmp_path, data)
-    again = _train(tiny, tmp_path, data)
+    first = train_into(tiny, tmp_path, data)
+    again = train_into(tiny, tmp_path, data)
     assert "resuming" in capsys.readouterr().out
     assert again["epoch"] == first["epoch"], "a finished run resumed reports the same last epoch"
-    _train(tiny_config(train={"lr": 0.001}), tmp_path, data)
+    train_into(tiny_config(train={"lr": 0.001}), tmp_path, data)
     assert "resuming" not in capsys.readouterr().out
 
 
 def test_changed_training_code_starts_fresh(tmp_path, tiny, capsys, monkeypatch):
     """dvc reruns train-gan when the model code changes; the persisted state of the old code must not resume."""
     data = generate_dataset(tiny.data, tiny.seed)
-    _train(tiny, tmp_path, data)
+    train_into(tiny, tmp_path, data)
     edited = tmp_path / "models_edited.py"
     edited.write_text(Path(train_module.models.__file__).read_text() + "\n# an edit\n")
     monkeypatch.setattr(train_module.models, "__file__", str(edited))
     capsys.readouterr()
-    _train(tiny, tmp_path, data)
+    train_into(tiny, tmp_path, data)
     assert "resuming" not in capsys.readouterr().out
 
 
 def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     cfg = tiny_config(train={"epochs": 2})
     data = generate_dataset(cfg.data, cfg.seed)
-    _train(tiny_config(), tmp_path, data)  # a good one-epoch model and state
+    train_into(tiny_config(), tmp_path, data)  # a good one-epoch model and state
     good = (tmp_path / "g.pt").read_bytes()
     from t2v import losses
 
     real = losses.attribute_loss
     monkeypatch.setattr(losses, "attribute_loss", lambda l, y: real(l, y) * float("nan"))
     with pytest.raises(T2VError, match="non-finite loss"):
-        _train(cfg, tmp_path, data)
+        train_into(cfg, tmp_path, data)
     assert (tmp_path / "g.pt").read_bytes() == good
 
 
@@ -198,7 +196,7 @@ def left_right_accuracy(model_path) -> float:
 
 def test_a_trained_model_follows_left_and_right(tmp_path):
     """A short real training run: clips of 'moving left' go left and 'moving right' go right."""
-    _train(tiny_config(**FOLLOW), tmp_path)
+    train_into(tiny_config(**FOLLOW), tmp_path)
     assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
 
 
@@ -220,15 +218,7 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
             str(torchrun),
             "--nproc_per_node",
             "2",
-            "-m",
-            "stages.train_gan",
-            "--params",
-            str(tmp_path / "params.yaml"),
-            str(tmp_path / "ds"),
-            str(tmp_path / "vocab.json"),
-            str(tmp_path / "g.pt"),
-            str(tmp_path / "s.pt"),
-            str(tmp_path / "live"),
+            *_train_stage_args(tmp_path),
         ],
         ROOT,
     )
@@ -247,18 +237,7 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(cfg)))
     data = write_dataset(cfg.data, cfg.seed, tmp_path / "ds")
     save_vocab(build_vocab(data.prompts), tmp_path / "vocab.json")
-    args = [
-        sys.executable,
-        "-m",
-        "stages.train_gan",
-        "--params",
-        str(tmp_path / "params.yaml"),
-        str(tmp_path / "ds"),
-        str(tmp_path / "vocab.json"),
-        str(tmp_path / "g.pt"),
-        str(tmp_path / "s.pt"),
-        str(tmp_path / "live"),
-    ]
+    args = [sys.executable, *_train_stage_args(tmp_path)]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (tmp_path / "s.pt").exists() and time.time() < deadline and proc.poll() is None:
