@@ -51,8 +51,16 @@ def grid(clips: np.ndarray, scale: int = 4, pad: int = 2) -> np.ndarray:
     return out
 
 
+GIF_COLOURS = 32  # flat sprites on white need few; a shared, undithered palette halves a 64 px GIF's bytes
+
+
 def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
-    images = [Image.fromarray(f) for f in frames]
+    """One palette for every frame (a colour cannot flicker between frames) and no dithering (a flat fill stays
+    flat). Clips with at most GIF_COLOURS colours keep them exactly."""
+    palette = Image.fromarray(frames.reshape(-1, *frames.shape[2:])).quantize(
+        GIF_COLOURS, method=Image.Quantize.MEDIANCUT
+    )
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
 
 
