@@ -319,7 +319,12 @@ class VideoDiscriminator(ClipJudge):
         features = 8 * c
         layers, ch2, _ = _downsampling_stack(nn.Conv2d, 3, c, self.window, 4, lambda i: 2)
         self.look = spectral(
-            nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch2 * 16, features), nn.LeakyReLU(0.2))
+            nn.Sequential(
+                *layers,
+                nn.Flatten(),
+                nn.Linear(ch2 * 16, features),
+                nn.LeakyReLU(0.2),
+            )
         )
         self.track = spectral(
             nn.Sequential(
@@ -331,7 +336,12 @@ class VideoDiscriminator(ClipJudge):
             )
         )
         flat = ch3 * (frames // time_div) * 16 + features + features * frames
-        self.features = spectral(nn.Sequential(nn.Linear(flat, features), nn.LeakyReLU(0.2)))
+        self.features = spectral(
+            nn.Sequential(
+                nn.Linear(flat, features),
+                nn.LeakyReLU(0.2),
+            )
+        )
         self.text = TextEncoder(vocab, e)
         self.project = nn.Linear(len(ROLES) * e, features)
         self.score = spectral(nn.Linear(features, 1))
@@ -373,12 +383,19 @@ class SeedGenerator(nn.Module):
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
         e, c = cfg.text_dim, cfg.g_channels
         self.embed = nn.Embedding(len(vocab), e, padding_idx=0)
-        self.seed = nn.Sequential(nn.Linear(e + cfg.noise_dim, c * 2 * 16), nn.ReLU())
+        self.seed = nn.Sequential(
+            nn.Linear(e + cfg.noise_dim, c * 2 * 16),
+            nn.ReLU(),
+        )
         blocks, ch = [], c * 2
         for _ in range(int(math.log2(size // 8))):
             blocks += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1), nn.BatchNorm2d(ch // 2), nn.ReLU()]
             ch //= 2
-        self.net = nn.Sequential(*blocks, nn.ConvTranspose2d(ch, 3, 4, 2, 1), nn.Tanh())
+        self.net = nn.Sequential(
+            *blocks,
+            nn.ConvTranspose2d(ch, 3, 4, 2, 1),
+            nn.Tanh(),
+        )
 
     @property
     def noise_size(self) -> int:
@@ -402,7 +419,12 @@ class SeedDiscriminator(ClipJudge):
         while s > 4:
             layers += [nn.Conv2d(ch_in, ch, 4, 2, 1), nn.LeakyReLU(0.2)]
             ch_in, ch, s = ch, ch * 2, s // 2
-        self.conv = nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch_in * 16, 8 * c), nn.LeakyReLU(0.2))
+        self.conv = nn.Sequential(
+            *layers,
+            nn.Flatten(),
+            nn.Linear(ch_in * 16, 8 * c),
+            nn.LeakyReLU(0.2),
+        )
         self.words = nn.Embedding(len(vocab), e, padding_idx=0)
         self.project = nn.Linear(e, 8 * c)
         self.score = nn.Linear(8 * c, 1)
