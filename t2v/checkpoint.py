@@ -27,9 +27,8 @@ def save(obj: dict, path: str | Path) -> None:
 
     try:
         write_with(path, write)
-    except (
-        RuntimeError
-    ) as err:  # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
+    # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
+    except RuntimeError as err:
         raise T2VError(
             f"writing {str(path)!r} failed ({str(err).splitlines()[0][:120]}): is the disk full? "
             "the previous file there is untouched"

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from t2v.config import DataConfig
 from t2v.make_dataset import render_scenes
 from t2v.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
-from t2v.prompts import MOTIONS, Scene
+from t2v.prompts import MOTIONS, Scene, parse_prompt
 from t2v.sample import generate
 from t2v.scenes import eval_scenes
 from t2v.tracks import Track, measure
@@ -64,7 +64,7 @@ def evaluate(
     scores["diversity"] = score_diversity(spreads)
     scores["tutorial_heldout"] = {
         "prompt": TUTORIAL_HELDOUT_PROMPT,
-        **scores["per_prompt"][Scene("circle", "moving up-right").prompt()],
+        **scores["per_prompt"][parse_prompt(TUTORIAL_HELDOUT_PROMPT).prompt()],
     }
     scores["eval_time_s"] = round(time.perf_counter() - start, 1)
     return scores, confusion

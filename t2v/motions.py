@@ -40,9 +40,8 @@ def sample_tracks(
         orbit = _uniform(rng, cfg.orbit_radius, n)[:, None] * s
         sweep = np.deg2rad(_uniform(rng, cfg.orbit_sweep, n))[:, None]
         start = rng.uniform(0, 2 * np.pi, n)[:, None]
-        sense = (
-            1.0 if arg == "clockwise" else -1.0
-        )  # y points down, so a growing angle turns clockwise on screen
+        # y points down, so a growing angle turns clockwise on screen
+        sense = 1.0 if arg == "clockwise" else -1.0
         angle = start + sense * sweep * t / (frames - 1)
         centres = s / 2 + orbit[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
     elif kind in ("shrinking", "expanding"):

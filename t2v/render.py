@@ -51,16 +51,13 @@ def render_clips(
     n, frames = sizes.shape
     if out is None:
         out = np.empty((n, frames, size, size, 3), dtype=np.uint8)
-    canvas = out.reshape(
-        n * frames, size, size * 3
-    )  # interleaved RGB: every operation runs along a long last axis
+    # interleaved RGB: every operation runs along a long last axis
+    canvas = out.reshape(n * frames, size, size * 3)
     canvas[...] = 255
     if box is None:
         box = min(size, math.ceil(2 * float(sizes.max(initial=0.0))) + BOX_MARGIN)
-    # Boxes are clamped inside the frame: the part of a shape outside it is not drawn anyway.
-    corner = np.clip(np.floor(centres.reshape(-1, 2) - box / 2), 0, size - box).astype(
-        np.intp
-    )  # (F, 2): x, y
+    # Box corners (F, 2): x, y. Clamped inside the frame: the part of a shape outside it is not drawn anyway.
+    corner = np.clip(np.floor(centres.reshape(-1, 2) - box / 2), 0, size - box).astype(np.intp)
     offset = np.arange(box, dtype=np.float32) + 0.5
     flat_centres, flat_sizes = centres.reshape(-1, 2), sizes.reshape(-1)
     ink = np.repeat(colours.astype(np.float32) - 255.0, frames, axis=0)  # (F, 3)

@@ -17,9 +17,8 @@ from t2v.vocab import encode
 VARIETY_CLIPS = 16  # clips per prompt in the report's variety strip
 
 
-GENERATE_BATCH = (
-    64  # clips per forward pass: memory stays flat whatever n is (a 64 px batch is 31 MB of floats)
-)
+# Clips per forward pass: memory stays flat whatever n is (a 64 px batch is 31 MB of floats).
+GENERATE_BATCH = 64
 
 
 @torch.no_grad()

@@ -10,9 +10,8 @@ import numpy as np
 
 from t2v.render import SHAPE_AREA_FACTOR
 
-INK_THRESHOLD = (
-    0.35  # a pixel is part of a shape when it is at least this far from white (half coverage ~0.45)
-)
+# A pixel is part of a shape when it is at least this far from white (half coverage ~0.45).
+INK_THRESHOLD = 0.35
 SPECK_AREA = 3  # components smaller than this are specks, not blobs
 _GROW = np.ones((3, 3), np.uint8)
 

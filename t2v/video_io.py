@@ -7,9 +7,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-os.environ.setdefault(
-    "OPENCV_FFMPEG_LOGLEVEL", "-8"
-)  # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
+# FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
