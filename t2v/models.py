@@ -140,7 +140,9 @@ class LayeredGenerator(nn.Module):
         alpha = (torch.sigmoid(self.mask(torch.cat([shape, z_content], dim=1))) * (1 + 2 * m) - m).clamp(
             0.0, 1.0
         )
-        rgb = torch.tanh(self.paint(colour))  # (B, 3)
+        # The fill is learned by matching the colour of real clips (t2v.losses.colour_loss), not adversarially:
+        # the discriminator's gradient pushes a fill past its real colour, to where no other colour is near.
+        rgb = self.paint_colour(colour).detach()  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
         hidden, pose, wave = init.split([init.shape[1] - POSE - WAVE, POSE, WAVE], dim=1)
@@ -168,6 +170,14 @@ class LayeredGenerator(nn.Module):
             poses.append(pose)
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
         return self.composite(alpha, rgb, track + self._oscillation(wave))
+
+    def paint_colour(self, colour: torch.Tensor) -> torch.Tensor:
+        """The sprite's fill (B, 3) in [-1, 1] from the colour role's vector."""
+        return torch.tanh(self.paint(colour))
+
+    def colours(self, ids: torch.Tensor) -> torch.Tensor:
+        """The fill each prompt paints its sprite with: ids (B, L) -> (B, 3) in [-1, 1]."""
+        return self.paint_colour(self.text(ids)[:, 0])
 
     def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
         """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3).
@@ -242,6 +252,14 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     return torch.stack(
         [cx, cy, sx, sy, mass.log() - math.log(ink[0, 0].numel()), 5 * vx, 5 * vy, 5 * spin], dim=-1
     )
+
+
+def solid_colour(clips: torch.Tensor) -> torch.Tensor:
+    """The mean colour of each clip's solid pixels, those with nearly the most ink of the clip: (B, 3, T, H, W)
+    -> (B, 3). The antialiased edge, part white, is left out."""
+    ink = 1.0 - clips.amin(dim=1, keepdim=True)
+    solid = (ink >= 0.97 * ink.amax(dim=(2, 3, 4), keepdim=True)).to(clips.dtype)
+    return (clips * solid).sum(dim=(2, 3, 4)) / solid.sum(dim=(2, 3, 4)).clamp(min=1)
 
 
 def group_spread(path: torch.Tensor, group: int) -> torch.Tensor:

@@ -94,6 +94,24 @@ def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
         torch._foreach_lerp_(ema_params, params, 1.0 - decay)
 
 
+# The layered generator's fill is a linear read-out of the colour words fitted to the colour of real clips
+# (losses.colour_loss), not adversarially. At the GAN's rate Adam would take thousands of steps to carry it
+# across the colour cube. It is a smooth convex fit: at this many times the rate, with Adam's usual momentum
+# (the GAN's beta1 of 0.5 leaves it oscillating by a few levels), it settles within a level in ~300 steps.
+PAINT_LR_SCALE = 25.0
+PAINT_BETAS = (0.9, 0.999)
+
+
+def _generator_groups(G: torch.nn.Module) -> list[dict]:
+    """The generator's parameters as optimizer groups, each with its lr_scale: the fill's read-out on its own."""
+    paint = list(G.paint.parameters()) if isinstance(G, models.LayeredGenerator) else []
+    fast = {id(p) for p in paint}
+    groups = [{"params": [p for p in G.parameters() if id(p) not in fast], "lr_scale": 1.0}]
+    if paint:
+        groups.append({"params": paint, "lr_scale": PAINT_LR_SCALE, "betas": PAINT_BETAS})
+    return groups
+
+
 def _optimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -123,7 +141,7 @@ class Trainer:
         # An EMA is kept only when sampled from: train.ema 0 (the default) samples G as trained.
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.train.ema > 0 else None
         betas = tuple(cfg.train.betas)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.train.lr, betas=betas)
+        self.opt_g = torch.optim.Adam(_generator_groups(self.G), lr=cfg.train.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
         self.ids = encode(data.prompts, vocab)
         self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
@@ -200,7 +218,10 @@ class Trainer:
             # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
             # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
             with frozen(self.D), self.autocast:
-                loss_g = losses.generator_loss(self.D, fake, real, ids, labels, hyper, self.cfg.model.group)
+                paint = self.G.colours(ids) if hasattr(self.G, "colours") else None
+                loss_g = losses.generator_loss(
+                    self.D, fake, real, ids, labels, hyper, self.cfg.model.group, paint
+                )
             _optimise(self.opt_g, loss_g)
 
             # (3) EMA of G, only when sampled from.
@@ -221,7 +242,7 @@ class Trainer:
         lr = hyper.lr * (1.0 - self.epoch / hyper.epochs if hyper.lr_decay else 1.0)
         for optimizer in (self.opt_d, self.opt_g):
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)
 
     def _epoch_batches(self) -> list[torch.Tensor]:
         """This rank's batches: every rank draws the same epoch plan and takes its own share of each step's

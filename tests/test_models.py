@@ -110,3 +110,29 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     assert torch.allclose(ink(crops), ink(whole), rtol=1e-5), "the window holds all the ink"
     pixels = set(np.unique(crops.numpy().round(5))) - {1.0}
     assert pixels <= set(np.unique(whole.numpy().round(5))), "window pixels are frame pixels, not blends"
+
+
+def test_the_fill_is_fitted_to_real_colours_only_and_reaches_them_within_a_level_or_two():
+    from t2v.losses import colour_loss
+    from t2v.train import PAINT_LR_SCALE, _generator_groups
+
+    cfg = ModelConfig(g_channels=16, noise_dim=8)  # the default text width
+    G = build_generator(cfg, VOCAB, 8, 16)
+    prompts = [f"{c} square moving up" for c in COLOURS] + ["square moving up"]
+    ids = encode(prompts, VOCAB)
+    G(ids, torch.randn(len(ids), G.noise_size)).mean().backward()
+    assert G.paint.weight.grad is None, "the discriminator's gradient never reaches the fill"
+
+    named = torch.tensor([*COLOURS.values(), COLOURS["blue"]], dtype=torch.float32) / 127.5 - 1
+    real = torch.ones(len(ids), 3, 8, 16, 16)
+    real[..., 4:12, 4:12] = named[:, :, None, None, None]
+    opt = torch.optim.Adam(_generator_groups(G), lr=2e-4, betas=(0.5, 0.999))
+    for group in opt.param_groups:
+        group["lr"] *= group["lr_scale"]
+    assert max(g["lr_scale"] for g in opt.param_groups) == PAINT_LR_SCALE
+    for _ in range(400):  # about four epochs of the default run
+        opt.zero_grad()
+        colour_loss(G.colours(ids), real).backward()
+        opt.step()
+    levels = (G.colours(ids) - named).abs().max().item() * 127.5
+    assert levels <= 2.0, f"fill off by {levels:.1f} levels"
