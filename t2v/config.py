@@ -69,7 +69,7 @@ class TrainConfig:
     epochs: int = knob(8, lo=1)
     batch_size: int = knob(64, lo=1)
     lr: float = knob(0.0002, lo=0.0, lo_open=True, hi=1.0)
-    lr_decay: bool = False
+    lr_decay: bool = True
     betas: list[float] = knob([0.5, 0.999], lo=0.0, hi=0.99999, pair=True, sorted_pair=False)
     loss: Literal["hinge", "bce"] = "hinge"
     mismatch_weight: float = knob(0.5, lo=0.0, hi=1.0)

@@ -136,3 +136,15 @@ def test_the_fill_is_fitted_to_real_colours_only_and_reaches_them_within_a_level
         opt.step()
     levels = (G.colours(ids) - named).abs().max().item() * 127.5
     assert levels <= 2.0, f"fill off by {levels:.1f} levels"
+
+
+def test_sampling_draws_the_learned_mask_with_sharper_edges():
+    cfg = ModelConfig(g_channels=16, text_dim=16, noise_dim=8)
+    G = build_generator(cfg, VOCAB, 8, 32)
+    code = torch.randn(1, 16 + 8)
+    with torch.no_grad():
+        soft, sharp = G.train().sprite(code), G.eval().sprite(code)
+    partial = [((alpha > 0.02) & (alpha < 0.98)).float().mean().item() for alpha in (soft, sharp)]
+    assert partial[1] < 0.5 * partial[0], f"fewer part-covered sprite pixels when sampling: {partial}"
+    covered = [(alpha >= 0.5).sum().item() for alpha in (soft, sharp)]
+    assert covered[0] == covered[1], "the same outline, drawn sharper"
