@@ -218,7 +218,7 @@ class Trainer:
             # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
             # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
             with frozen(self.D), self.autocast:
-                paint = self.G.colours(ids) if hasattr(self.G, "colours") else None
+                paint = self.G.colours(ids) if isinstance(self.G, models.LayeredGenerator) else None
                 loss_g = losses.generator_loss(
                     self.D, fake, real, ids, labels, hyper, self.cfg.model.group, paint
                 )
