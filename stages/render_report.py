@@ -7,7 +7,7 @@ from pathlib import Path
 from t2v.atomic import write_text, write_with
 from t2v.config import read_params
 from t2v.dataset import load_heldout
-from t2v.report import render_report
+from t2v.report import render_report, training_summary
 from t2v.stage import run_stage
 
 
@@ -20,7 +20,7 @@ def main(cfg, args) -> str:
             params=read_params(Path(args.params)),
             metrics=json.loads(Path(args.metrics).read_text()),
             scores=json.loads(Path(args.scores).read_text()),
-            train=json.loads((live / "metrics.json").read_text()),
+            train=training_summary(live),
             live_dir=live,
             confusion=json.loads(Path(args.confusion).read_text()),
             videos_dir=Path(args.videos),

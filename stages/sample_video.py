@@ -1,11 +1,12 @@
 """Stage sample-video: a video per prompt, and the scores of every seen and held-out prompt: a headline summary
-(the DVC metrics), every score (per prompt), and asked against judged motion (a DVC confusion plot)."""
+(the DVC metrics), the scores per split, motion, shape and colour (DVC bar plots), every score (per prompt), and
+asked against judged motion (a DVC confusion plot)."""
 
 from t2v.atomic import atomic_dir, write_json
 from t2v.checkpoint import load_generator
 from t2v.dataset import load_heldout
 from t2v.devices import resolve_device
-from t2v.evaluate import evaluate, headline
+from t2v.evaluate import breakdown, evaluate, headline
 from t2v.gallery import write_gallery
 from t2v.sample import write_videos
 from t2v.stage import run_stage
@@ -31,6 +32,7 @@ def main(cfg, args) -> str:
         rows += write_gallery(generator, vocab, scores, cfg.sample.grid, cfg.seed, device, tmp)
     write_json(args.index, rows)
     write_json(args.scores, scores)
+    write_json(args.breakdown, breakdown(scores), sort_keys=False)
     write_json(args.confusion, confusion, sort_keys=False)
     summary = headline(scores)
     write_json(args.metrics, summary, sort_keys=False)  # targets first: the first columns of `dvc exp show`
@@ -51,5 +53,6 @@ if __name__ == "__main__":
         index="reports/videos.json",
         metrics="reports/metrics.json",
         scores="reports/scores.json",
+        breakdown="reports/breakdown.json",
         confusion="reports/confusion.json",
     )

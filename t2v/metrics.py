@@ -249,17 +249,19 @@ def diversity(generated: list[Track], valid: list[bool], real_draws: list[list[T
 
 
 def score_diversity(rows: list[tuple[Scene, str, float]]) -> dict:
-    """Aggregate (scene, split, diversity) rows: mean overall, per split, per motion and per prompt."""
+    """Aggregate (scene, split, diversity) rows: mean overall, per split, motion, shape, colour and prompt."""
 
     def mean(values):
         return round(float(np.mean(values)), 4) if values else 0.0
 
     groups: dict[str, dict[str, list[float]]] = {
-        f"per_{g}": defaultdict(list) for g in ("split", "motion", "prompt")
+        f"per_{g}": defaultdict(list) for g in ("split", "motion", "shape", "colour", "prompt")
     }
     for scene, split, value in rows:
         groups["per_split"][split].append(value)
         groups["per_motion"][scene.motion].append(value)
+        groups["per_shape"][scene.shape].append(value)
+        groups["per_colour"][scene.colour or DEFAULT_COLOUR].append(value)
         groups["per_prompt"][scene.prompt()].append(value)
     return {
         "overall": mean([r for _, _, r in rows]),

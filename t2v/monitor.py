@@ -73,6 +73,9 @@ class Monitor:
 STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
 
 
+RUN_FACTS = (
+    "run.json"  # the run's steps, device and parameter counts beside dvclive's files: facts, not metrics
+)
 SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
 
 
@@ -100,12 +103,12 @@ def log_epoch(
     generator: torch.nn.Module,
     device: torch.device,
     epoch: int,
-    summary: dict[str, float],
 ) -> dict[str, float]:
-    """Log an epoch's sample image, quick scores and mean losses; returns the quick scores."""
+    """Log an epoch's sample image and quick scores; returns the quick scores. The epoch's mean losses are
+    not logged: the per-step curves hold them, and each metric logged is a column of `dvc exp show`."""
     image, scores = monitor.observe(generator, device)
     live.log_image(f"{SAMPLES}/{epoch}.png", image)
-    for name, value in {**scores, **summary}.items():
+    for name, value in scores.items():
         live.log_metric(f"epoch/{name}", value)
     live.log_metric("epoch/epoch", epoch)
     live.make_summary()

@@ -30,7 +30,7 @@ DIVERSITY_BAR = 0.6  # ... and its clips vary at least this much against real on
 TIME_BUDGET_S = 900.0
 # (label, key in metrics.json, target): the issue targets, checked at the top of the page
 TARGETS = (
-    ("motion, seen prompts", "per_split.seen.motion", PASS_BAR),
+    ("motion, seen prompts", "motion_seen", PASS_BAR),
     ("motion, held-out prompts", "motion_heldout", PASS_BAR),
     ("shape", "shape", PASS_BAR),
     ("colour", "colour", PASS_BAR),
@@ -66,6 +66,15 @@ def _lookup(metrics: dict, key: str) -> float | None:
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value if isinstance(value, (int, float)) else None
+
+
+def training_summary(live_dir: Path) -> dict:
+    """The training run's metrics (dvclive's metrics.json) and facts (t2v.monitor.RUN_FACTS: steps, device),
+    read here without importing the trainer and torch."""
+    return {
+        **json.loads((live_dir / "metrics.json").read_text()),
+        **json.loads((live_dir / "run.json").read_text()),
+    }
 
 
 def git(*args: str) -> str | None:

@@ -21,11 +21,12 @@ from tqdm import tqdm
 
 from t2v import checkpoint, losses, models, prompts
 from t2v import vocab as vocabulary
+from t2v.atomic import write_json
 from t2v.config import Config
 from t2v.dataset import Dataset
 from t2v.errors import T2VError
 from t2v.models import build_discriminator, build_generator
-from t2v.monitor import STEP_METRICS, Monitor, log_epoch, open_live
+from t2v.monitor import RUN_FACTS, STEP_METRICS, Monitor, log_epoch, open_live
 from t2v.scenes import heldout_pairs
 from t2v.vocab import encode
 
@@ -310,7 +311,8 @@ def train(
     live_dir: Path,
 ) -> dict:
     """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
-    and write the generator; returns the run's summary (also dvclive's metrics.json)."""
+    and write the generator; returns the run's summary: dvclive's metrics.json (the metrics DVC tracks) and the
+    run's facts (steps, device, parameter counts; RUN_FACTS beside it, not metrics)."""
     trainer = Trainer(cfg, data, vocab, device)
     resumed = trainer.try_resume(state_path)
     main = trainer.is_main  # the other ranks train in step and write nothing
@@ -325,7 +327,7 @@ def train(
         trainer.seconds += time.perf_counter() - start
         if main:
             checkpoint.save(trainer.state(), state_path)
-            scores = log_epoch(trainer.live, monitor, trainer.G, device, trainer.epoch, means)
+            scores = log_epoch(trainer.live, monitor, trainer.G, device, trainer.epoch)
             print(
                 f"epoch {trainer.epoch}/{cfg.train.epochs}: "
                 + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
@@ -337,9 +339,11 @@ def train(
     checkpoint.save(
         checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
     )
-    summary = {
+    timing = {
         "wall_time_s": round(trainer.seconds, 2),
         "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
+    }
+    facts = {
         "steps": trainer.step,
         "clips": trainer.clips,
         "epochs": trainer.epoch,
@@ -348,13 +352,14 @@ def train(
         "arch": cfg.model.arch,
         "params": trainer.n_params(),
     }
-    trainer.live.summary.update(summary)
+    trainer.live.summary.update(timing)
     trainer.live.end()
+    write_json(live_dir / RUN_FACTS, facts, sort_keys=False)
     print(
         f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
-        f"{trainer.seconds:.0f}s at {summary['clips_per_s']:.0f} clips/s -> {model_path}"
+        f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"
     )
-    return dict(trainer.live.summary)
+    return {**trainer.live.summary, **facts}
 
 
 def init_distributed(device_name: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from t2v.config import DataConfig
 from t2v.make_dataset import render_scenes
 from t2v.metrics import diversity, judge, path_spread, score, score_diversity
-from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.prompts import DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
 from t2v.scenes import eval_scenes
 from t2v.tracks import ink, measure
 
@@ -120,10 +120,12 @@ def test_incoherent_clips_add_no_variety():
     assert diversity(jumbled, [True] * 20, real) <= 1.0, "spread beyond the data's is not rewarded"
 
 
-def test_score_diversity_averages_per_motion_and_per_prompt():
+def test_score_diversity_averages_per_group_and_per_prompt():
     a, b = Scene("square", "shrinking"), Scene("circle", "shrinking", "red")
     report = score_diversity([(a, "seen", 1.0), (b, "heldout", 0.5)])
     assert report["overall"] == 0.75 and report["per_motion"]["shrinking"] == 0.75
+    assert report["per_shape"] == {"circle": 0.5, "square": 1.0}
+    assert report["per_colour"] == {DEFAULT_COLOUR: 1.0, "red": 0.5}
     assert report["per_prompt"] == {a.prompt(): 1.0, b.prompt(): 0.5}
     assert report["per_split"] == {"heldout": 0.5, "seen": 1.0}
 

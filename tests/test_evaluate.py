@@ -1,0 +1,40 @@
+"""The summaries DVC reads: a short headline of metrics, and per-group rows for its bar plots."""
+
+from t2v.evaluate import breakdown, headline
+from t2v.metrics import Verdict, score, score_diversity
+from t2v.prompts import MOTIONS, SHAPES, Scene
+
+PASS = Verdict(True, True, True, True, True, "circle", "blue")
+FAIL_MOTION = Verdict(False, True, True, True, True, "circle", "blue")
+
+
+def _scores() -> dict:
+    """Every motion with every shape; circles fail their motion, triangles are held out at diversity 0.2."""
+    rows, spreads = [], []
+    for motion in MOTIONS:
+        for shape in SHAPES:
+            scene, split = Scene(shape, motion, "red"), "heldout" if shape == "triangle" else "seen"
+            rows += [(scene, split, FAIL_MOTION if shape == "circle" else PASS)] * 2
+            spreads.append((scene, split, 0.2 if shape == "triangle" else 0.8))
+    scores = score(rows)
+    scores["diversity"] = score_diversity(spreads)
+    scores["tutorial_heldout"] = scores["per_prompt"][Scene("circle", "moving up-right", "red").prompt()]
+    scores["eval_time_s"] = 1.5
+    return scores
+
+
+def test_headline_is_a_short_summary_with_the_targets_first():
+    summary = headline(_scores())
+    assert list(summary)[:3] == ["motion", "shape", "diversity"], "the first columns of `dvc exp show`"
+    assert len(summary) <= 15 and all(isinstance(v, float) for v in summary.values())
+    assert summary["motion"] == round(2 / 3, 4) and summary["motion_seen"] == 0.5
+    assert summary["motion_heldout"] == 1.0 and summary["diversity_heldout"] == 0.2
+    assert summary["diversity"] == 0.6 and summary["tutorial_motion"] == 0.0
+
+
+def test_breakdown_has_a_row_per_split_motion_shape_and_colour():
+    rows = {row["group"]: row for row in breakdown(_scores())}
+    assert len(rows) == 2 + len(MOTIONS) + len(SHAPES) + 1
+    assert rows["shape: circle"]["motion"] == 0.0 and rows["shape: square"]["motion"] == 1.0
+    assert rows["shape: triangle"]["diversity"] == 0.2 and rows["split: seen"]["diversity"] == 0.8
+    assert rows["motion: shrinking"]["motion"] == round(2 / 3, 4) and rows["colour: red"]["colour"] == 1.0
