@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from t2v.config import TrainConfig
-from t2v.models import frame_coords, group_spread, ink_track, solid_colour
+from t2v.models import SHAPE_REACH, frame_coords, group_spread, ink_track, solid_colour
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -47,9 +47,9 @@ def variety_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Te
 
 
 def clip_statistics(path: torch.Tensor) -> torch.Tensor:
-    """What a motion is, as numbers per clip: ink_track features (B, T, F) -> (B, 9): mean spin, mean distance
+    """What a motion is, as numbers per clip: ink_track features (B, T, F) -> (B, 11): mean spin, mean distance
     from the frame centre, mean speed and mean change of velocity along x and y (a zigzag's or a bounce's
-    reversals), travel along x and y, and the change of log size."""
+    reversals), travel along x and y and its size, and the change of log size."""
     centre, velocity, spin = path[..., :2], path[..., 5:7], path[..., 7]
     return torch.cat(
         [
@@ -58,6 +58,7 @@ def clip_statistics(path: torch.Tensor) -> torch.Tensor:
             velocity.abs().mean(dim=1),
             velocity.diff(dim=1).abs().mean(dim=1),
             centre[:, -1] - centre[:, 0],
+            (centre[:, -1] - centre[:, 0]).abs(),  # a zigzag's advance, whichever way: its mean travel is 0
             path[:, -1, 4:5] - path[:, 0, 4:5],
         ],
         dim=1,
@@ -78,6 +79,30 @@ def moment_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Ten
     within = f @ f.transpose(1, 2)  # (groups, g, g); its diagonal is each clip with itself
     pairs = (within.sum(dim=(1, 2)) - within.diagonal(dim1=1, dim2=2).sum(dim=1)) / max(g * (g - 1), 1)
     return (pairs - 2 * (f.mean(dim=1) * r).sum(dim=1) + r.square().sum(dim=1)).mean()
+
+
+def canonical_shape(clips: torch.Tensor, n: int, reach: float) -> torch.Tensor:
+    """Each clip's first frame with position, size and colour taken out: its ink over the fill's, resampled on
+    an n x n grid around the ink's centre reaching `reach` equal-area radii each way -> (B, 1, n, n) in [0, 1]."""
+    size = clips.shape[-1]
+    ink = ((1.0 - clips[:, :, 0].amin(dim=1)) / 2).clamp(min=0)  # (B, H, W)
+    coverage = ink / ink.amax(dim=(1, 2), keepdim=True).clamp(min=1e-3)
+    coords = frame_coords(size).to(clips.device, clips.dtype)
+    mass = coverage.sum(dim=(1, 2)).clamp(min=1e-3)
+    centre = torch.stack([(coverage * coords[i]).sum(dim=(1, 2)) / mass for i in range(2)], dim=1)
+    radius = (mass / math.pi).sqrt() * (2.0 / (size - 1))  # pixels -> align_corners=True units
+    axis = torch.linspace(-reach, reach, n, device=clips.device, dtype=clips.dtype)
+    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1)  # (n, n, 2): x, y
+    grid = centre[:, None, None, :] + radius[:, None, None, None] * grid[None]
+    return F.grid_sample(coverage[:, None], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def shape_loss(mask: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Squared distance of each prompt's sprite mask (B, 1, n, n) from the shape of its real twin, which has
+    the same words, with position, size and colour taken out (canonical_shape)."""
+    with torch.no_grad():
+        target = canonical_shape(real, mask.shape[-1], SHAPE_REACH)
+    return (mask - target).square().mean()
 
 
 def colour_loss(paint: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -119,6 +144,7 @@ def generator_loss(
     cfg: TrainConfig,
     group: int,
     paint: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fakes should read real for their text, show the attributes it names, and vary as its real clips do."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
@@ -128,6 +154,6 @@ def generator_loss(
         loss = loss + cfg.variety_weight * variety_loss(fake, real, group)
     if cfg.moment_weight:
         loss = loss + cfg.moment_weight * moment_loss(fake, real, group)
-    if paint is not None:  # its only gradient, so no weight: Adam's steps do not depend on its scale
-        loss = loss + colour_loss(paint, real)
+    if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
+        loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
     return loss

@@ -14,6 +14,9 @@ from t2v.prompts import COLOURS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
 POSE = 3  # the generator's sprite pose: x, y, log-scale
+# The sprite's box reaches this many equal-area radii of its shape each way from the shape's centroid: room
+# for a triangle's apex (1.67 radii above its centroid) and a square's corners (1.25).
+SHAPE_REACH = 2.0
 WAVE = 4  # its oscillation: amplitude x, y, half-period, phase
 
 
@@ -44,55 +47,24 @@ class TextEncoder(nn.Module):
         return torch.where(member.any(dim=-1, keepdim=True), pooled, self.absent.to(pooled.dtype))
 
 
-class MaskField(nn.Module):
-    """The sprite's alpha logits as a function of position: a ReLU network over (u, v) whose every layer is
-    shifted by the clip's code (shape words and content noise). A ReLU network's level sets are polygons, so
-    straight edges and sharp corners come naturally, and a circle is a polygon of many sides. Evaluated on a
-    grid: code (B, C) -> logits (B, 1, n, n)."""
-
-    disc_radius = 0.7  # of the grid's half-width: the data's shapes fill 0.6 to 0.9 of the sprite at scale 1
-    sharpness = 8.0  # logits per grid half-width: an edge about a sprite pixel wide
-
-    def __init__(self, code_dim: int, width: int, n: int, depth: int = 3):
-        super().__init__()
-        axis = torch.linspace(-1.0, 1.0, n)
-        self.register_buffer(
-            "grid",
-            torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).view(-1, 2),
-            persistent=False,
-        )  # (n*n, 2): u then v
-        self.n = n
-        self.layers = nn.ModuleList([nn.Linear(2 if i == 0 else width, width) for i in range(depth)])
-        self.shifts = nn.ModuleList([nn.Linear(code_dim, width) for _ in range(depth)])
-        self.out = nn.Linear(width, 1)
-
-    def forward(self, code: torch.Tensor) -> torch.Tensor:
-        h = self.grid.to(code.dtype)[None]  # (1, P, 2)
-        for layer, shift in zip(self.layers, self.shifts):
-            h = F.relu(layer(h) + shift(code)[:, None])  # (B, P, W)
-        # Learned as a change to a disc well inside the grid: a fresh ReLU network draws half-planes, which fill
-        # the sprite's box and are cut off by its edge, a rectangle the generator then struggles to leave.
-        disc = self.sharpness * (self.disc_radius - self.grid.norm(dim=1))
-        return (self.out(h) + disc[None, :, None].to(h.dtype)).view(-1, 1, self.n, self.n)
-
-
 class LayeredGenerator(nn.Module):
     """A sprite drawn once per clip, moved and scaled per frame by a recurrent motion network (a MoCoGAN-style
     motion code) and composited on white with a spatial transformer. Frames share one sprite and one track, so
     clips are coherent by construction.
 
-    The sprite is one flat colour, from the colour words, over an alpha mask drawn from the shape words and
-    content noise: a fill cannot be mottled or rimmed, and the mask alone carries the outline. Alpha saturates to
-    exactly 0 and 1, so the background stays white and the fill solid.
+    The sprite is one flat colour, from the colour words, over an alpha mask, from the shape words: a fill cannot
+    be mottled or rimmed, and the mask alone carries the outline. Both are linear read-outs fitted to the real
+    clips with the same words, not learned adversarially (see forward). Alpha saturates to exactly 0 and 1, so
+    the background stays white and the fill solid.
 
     Each frame the recurrent network, which sees the current pose and a clock, sets four motion primitives:
     a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
     motion noise sets everything the words leave open (start, phase, speed, size)."""
 
-    # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across); tight, so the sprite has
-    # little room to paint a path instead of moving along it.
-    base_extent = 0.42
+    # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across): SHAPE_REACH equal-area
+    # radii of a shape the middle of the data's sizes.
+    base_extent = 0.6
     # The sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path.
     log_scale_range = (-1.5, 0.4)
     # Bounds per frame, about twice the fastest motion in the data: a larger step reads as a teleport.
@@ -100,19 +72,25 @@ class LayeredGenerator(nn.Module):
     max_step = 0.25  # normalised frame units
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
-    # Training keeps the mask's edge soft, a band where the discriminator's gradient can move an outline; drawn
-    # that soft, a triangle's apex comes out a blurred nub (the strict shape check failed every triangle).
-    # Sampling (eval mode) draws the same mask this many times sharper: on one model's weights shape 0.61 -> 0.78.
+    # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
+    # softens it again. Sampling (eval mode) draws it this many times sharper: the same outline, a pixel-wide edge.
     sample_sharpening = 4.0
 
     def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
         self.frame_noise = max(2, cfg.noise_dim // 4)
-        e, z, c = cfg.text_dim, cfg.noise_dim, cfg.g_channels
+        e, z = cfg.text_dim, cfg.noise_dim
         self.text = TextEncoder(vocab, e)
         self.paint = nn.Linear(e, 3)
-        self.mask = MaskField(e + z, c, size // 2)  # a grid half the frame's: about a sample a pixel
+        n = size  # a grid as fine as the frame's: at half that, a 32 px circle's outline came out an octagon
+        self.mask = nn.Linear(e, n * n)  # alpha logits on an n x n grid across the sprite's box
+        nn.init.zeros_(self.mask.weight)
+        axis = torch.linspace(-1.0, 1.0, n)
+        radius = torch.stack(torch.meshgrid(axis, axis, indexing="xy")).norm(dim=0).flatten()
+        # It starts as a disc the size the fitted shapes will be, so early clips show a blob.
+        with torch.no_grad():
+            self.mask.bias.copy_(8.0 * (1.0 / SHAPE_REACH - radius))
         hidden = 2 * e
         # initial hidden state, initial pose (x, y, log-scale), oscillation (amplitude x, y, period, phase)
         self.motion_init = nn.Sequential(
@@ -131,18 +109,17 @@ class LayeredGenerator(nn.Module):
 
     @property
     def noise_size(self) -> int:
-        return 2 * self.noise_dim + self.frames * self.frame_noise
+        return self.noise_dim + self.frames * self.frame_noise
 
     def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         b, t = ids.shape[0], self.frames
-        z_content, z_motion, z_frames = noise.split(
-            [self.noise_dim, self.noise_dim, t * self.frame_noise], dim=1
-        )
+        z_motion, z_frames = noise.split([self.noise_dim, t * self.frame_noise], dim=1)
         colour, shape, motion = self.text(ids).unbind(dim=1)
 
-        alpha = self.sprite(torch.cat([shape, z_content], dim=1))
-        # The fill is learned by matching the colour of real clips (t2v.losses.colour_loss), not adversarially:
-        # the discriminator's gradient pushes a fill past its real colour, to where no other colour is near.
+        # Fill and mask are fitted to the real clips with the same words (t2v.losses.colour_loss, shape_loss),
+        # not learned adversarially: the discriminator's gradient pushes a fill past its real colour, and bent
+        # a triangle's apex into a soft chimney that sampling drew as a tower.
+        alpha = self.sprite(shape).detach()
         rgb = self.paint_colour(colour).detach()  # (B, 3)
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
@@ -172,9 +149,9 @@ class LayeredGenerator(nn.Module):
         track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
         return self.composite(alpha, rgb, track + self._oscillation(wave))
 
-    def sprite(self, code: torch.Tensor) -> torch.Tensor:
-        """The sprite's alpha from its code (shape words and content noise): (B, 1, n, n) in [0, 1]."""
-        logits = self.mask(code)
+    def sprite(self, shape: torch.Tensor) -> torch.Tensor:
+        """The sprite's alpha from the shape role's vector: (B, 1, n, n) in [0, 1]."""
+        logits = self.mask(shape).view(-1, 1, self.size, self.size)
         if not self.training:
             logits = logits * self.sample_sharpening
         m = self.alpha_margin
@@ -183,6 +160,10 @@ class LayeredGenerator(nn.Module):
     def paint_colour(self, colour: torch.Tensor) -> torch.Tensor:
         """The sprite's fill (B, 3) in [-1, 1] from the colour role's vector."""
         return torch.tanh(self.paint(colour))
+
+    def masks(self, ids: torch.Tensor) -> torch.Tensor:
+        """The alpha each prompt draws its sprite with: ids (B, L) -> (B, 1, n, n)."""
+        return self.sprite(self.text(ids)[:, 1])
 
     def colours(self, ids: torch.Tensor) -> torch.Tensor:
         """The fill each prompt paints its sprite with: ids (B, L) -> (B, 3) in [-1, 1]."""

@@ -73,9 +73,6 @@ class Monitor:
 STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
 
 
-RUN_FACTS = (
-    "run.json"  # the run's steps, device and parameter counts beside dvclive's files: facts, not metrics
-)
 SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
 
 

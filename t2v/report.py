@@ -69,12 +69,10 @@ def _lookup(metrics: dict, key: str) -> float | None:
 
 
 def training_summary(live_dir: Path) -> dict:
-    """The training run's metrics (dvclive's metrics.json) and facts (t2v.monitor.RUN_FACTS: steps, device),
-    read here without importing the trainer and torch."""
-    return {
-        **json.loads((live_dir / "metrics.json").read_text()),
-        **json.loads((live_dir / "run.json").read_text()),
-    }
+    """The training run's metrics and facts (steps, device), from the dvclive run's metrics.json and
+    params.yaml."""
+    facts = YAML(typ="safe", pure=True).load((live_dir / "params.yaml").read_text()) or {}
+    return {**json.loads((live_dir / "metrics.json").read_text()), **facts}
 
 
 def git(*args: str) -> str | None:

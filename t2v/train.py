@@ -21,12 +21,11 @@ from tqdm import tqdm
 
 from t2v import checkpoint, losses, models, prompts
 from t2v import vocab as vocabulary
-from t2v.atomic import write_json
 from t2v.config import Config
 from t2v.dataset import Dataset
 from t2v.errors import T2VError
 from t2v.models import build_discriminator, build_generator
-from t2v.monitor import RUN_FACTS, STEP_METRICS, Monitor, log_epoch, open_live
+from t2v.monitor import STEP_METRICS, Monitor, log_epoch, open_live
 from t2v.scenes import heldout_pairs
 from t2v.vocab import encode
 
@@ -95,21 +94,22 @@ def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
         torch._foreach_lerp_(ema_params, params, 1.0 - decay)
 
 
-# The layered generator's fill is a linear read-out of the colour words fitted to the colour of real clips
-# (losses.colour_loss), not adversarially. At the GAN's rate Adam would take thousands of steps to carry it
-# across the colour cube. It is a smooth convex fit: at this many times the rate, with Adam's usual momentum
-# (the GAN's beta1 of 0.5 leaves it oscillating by a few levels), it settles within a level in ~300 steps.
-PAINT_LR_SCALE = 25.0
-PAINT_BETAS = (0.9, 0.999)
+# The layered generator's fill and mask are linear read-outs of the words fitted to the colour and shape of real
+# clips (losses.colour_loss, shape_loss), not adversarially. At the GAN's rate Adam would take thousands of steps
+# to carry a fill across the colour cube. They are smooth fits: at this many times the rate, with Adam's usual
+# momentum (the GAN's beta1 of 0.5 leaves a fill oscillating by a few levels), a fill settles within a level in
+# ~300 steps.
+FIT_LR_SCALE = 25.0
+FIT_BETAS = (0.9, 0.999)
 
 
 def _generator_groups(G: torch.nn.Module) -> list[dict]:
-    """The generator's parameters as optimizer groups, each with its lr_scale: the fill's read-out on its own."""
-    paint = list(G.paint.parameters()) if isinstance(G, models.LayeredGenerator) else []
-    fast = {id(p) for p in paint}
+    """The generator's parameters as optimizer groups, each with its lr_scale: the fitted read-outs on their own."""
+    fitted = [*G.paint.parameters(), *G.mask.parameters()] if isinstance(G, models.LayeredGenerator) else []
+    fast = {id(p) for p in fitted}
     groups = [{"params": [p for p in G.parameters() if id(p) not in fast], "lr_scale": 1.0}]
-    if paint:
-        groups.append({"params": paint, "lr_scale": PAINT_LR_SCALE, "betas": PAINT_BETAS})
+    if fitted:
+        groups.append({"params": fitted, "lr_scale": FIT_LR_SCALE, "betas": FIT_BETAS})
     return groups
 
 
@@ -219,9 +219,10 @@ class Trainer:
             # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
             # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
             with frozen(self.D), self.autocast:
-                paint = self.G.colours(ids) if isinstance(self.G, models.LayeredGenerator) else None
+                layered = isinstance(self.G, models.LayeredGenerator)
+                paint, mask = (self.G.colours(ids), self.G.masks(ids)) if layered else (None, None)
                 loss_g = losses.generator_loss(
-                    self.D, fake, real, ids, labels, hyper, self.cfg.model.group, paint
+                    self.D, fake, real, ids, labels, hyper, self.cfg.model.group, paint, mask
                 )
             _optimise(self.opt_g, loss_g)
 
@@ -312,7 +313,7 @@ def train(
 ) -> dict:
     """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
     and write the generator; returns the run's summary: dvclive's metrics.json (the metrics DVC tracks) and the
-    run's facts (steps, device, parameter counts; RUN_FACTS beside it, not metrics)."""
+    run's facts (steps, device, parameter counts: dvclive's params.yaml, not metrics)."""
     trainer = Trainer(cfg, data, vocab, device)
     resumed = trainer.try_resume(state_path)
     main = trainer.is_main  # the other ranks train in step and write nothing
@@ -350,11 +351,11 @@ def train(
         "device": str(device),
         "world_size": trainer.world,
         "arch": cfg.model.arch,
-        "params": trainer.n_params(),
+        "n_params": trainer.n_params(),
     }
     trainer.live.summary.update(timing)
+    trainer.live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
     trainer.live.end()
-    write_json(live_dir / RUN_FACTS, facts, sort_keys=False)
     print(
         f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.step} steps) on {device} in "
         f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"

@@ -9,7 +9,7 @@ import torch
 from t2v.config import DataConfig
 from t2v.losses import colour_loss, moment_loss, variety_loss
 from t2v.make_dataset import render_scenes
-from t2v.models import solid_colour
+from t2v.models import SHAPE_REACH, solid_colour
 from t2v.prompts import COLOURS, Scene
 from t2v.train import to_clips
 
@@ -59,3 +59,35 @@ def test_colour_loss_reads_the_solid_fill_of_real_clips():
     assert torch.allclose(solid_colour(real), named, atol=2 / 255), "the fill, not the antialiased edge"
     assert colour_loss(named, real).item() < 1e-4
     assert colour_loss(named + 20 / 127.5, real).item() > 0.05
+
+
+def test_canonical_shape_takes_out_position_size_and_colour_but_keeps_the_shape():
+    """Ground truth at 32 and 64 px: clips of one shape (any colour, size, place) share one canonical shape;
+    the three shapes are several times further apart than that (4x at 32 px, where a shrunk shape is 2 px)."""
+    from t2v.losses import canonical_shape
+
+    means, spread = {}, []
+    for size in (32, 64):
+        cfg = DataConfig(frames=4, size=size)
+        for shape in ("circle", "square", "triangle"):
+            scenes = [Scene(shape, m, c) for m in ("moving left", "shrinking", "expanding") for c in COLOURS]
+            real = to_clips(render_scenes(scenes, cfg, np.random.default_rng(0)).clips, torch.device("cpu"))
+            canon = canonical_shape(real, 16, SHAPE_REACH)
+            spread.append((canon - canon.mean(dim=0)).square().mean().item())
+            means[size, shape] = canon.mean(dim=0)
+    apart = [
+        (means[size, a] - means[size, b]).square().mean().item()
+        for size in (32, 64)
+        for a, b in (("circle", "square"), ("square", "triangle"), ("circle", "triangle"))
+    ]
+    assert max(spread) * 3 < min(apart), (spread, apart)
+
+
+def test_shape_loss_is_small_for_the_named_shape_and_large_for_another():
+    from t2v.losses import canonical_shape, shape_loss
+
+    triangles = clips_of([Scene("triangle", m) for m in MOTIONS], seed=0)
+    squares = clips_of([Scene("square", m) for m in MOTIONS], seed=0)
+    mask = canonical_shape(clips_of([Scene("triangle", m) for m in MOTIONS], seed=1), 16, SHAPE_REACH)
+    right, wrong = shape_loss(mask, triangles).item(), shape_loss(mask, squares).item()
+    assert right < 0.1 * wrong, (right, wrong)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from t2v.config import ModelConfig
+from t2v.config import DataConfig, ModelConfig
 from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator
-from t2v.prompts import COLOURS, TUTORIAL_PROMPTS
+from t2v.prompts import COLOURS, TUTORIAL_PROMPTS, Scene
 from t2v.vocab import build_vocab, encode
 
 VOCAB = build_vocab([*TUTORIAL_PROMPTS, *(f"{c} square moving up" for c in COLOURS), "triangle moving up"])
@@ -112,24 +112,32 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     assert pixels <= set(np.unique(whole.numpy().round(5))), "window pixels are frame pixels, not blends"
 
 
-def test_the_fill_is_fitted_to_real_colours_only_and_reaches_them_within_a_level_or_two():
-    from t2v.losses import colour_loss
-    from t2v.train import PAINT_LR_SCALE, _generator_groups
+def _fitting_optimizer(G: torch.nn.Module) -> torch.optim.Optimizer:
+    from t2v.train import FIT_LR_SCALE, _generator_groups
 
-    cfg = ModelConfig(g_channels=16, noise_dim=8)  # the default text width
-    G = build_generator(cfg, VOCAB, 8, 16)
-    prompts = [f"{c} square moving up" for c in COLOURS] + ["square moving up"]
-    ids = encode(prompts, VOCAB)
-    G(ids, torch.randn(len(ids), G.noise_size)).mean().backward()
-    assert G.paint.weight.grad is None, "the discriminator's gradient never reaches the fill"
-
-    named = torch.tensor([*COLOURS.values(), COLOURS["blue"]], dtype=torch.float32) / 127.5 - 1
-    real = torch.ones(len(ids), 3, 8, 16, 16)
-    real[..., 4:12, 4:12] = named[:, :, None, None, None]
     opt = torch.optim.Adam(_generator_groups(G), lr=2e-4, betas=(0.5, 0.999))
     for group in opt.param_groups:
         group["lr"] *= group["lr_scale"]
-    assert max(g["lr_scale"] for g in opt.param_groups) == PAINT_LR_SCALE
+    assert max(g["lr_scale"] for g in opt.param_groups) == FIT_LR_SCALE
+    return opt
+
+
+def test_fill_and_mask_get_no_adversarial_gradient():
+    G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 16)
+    ids = encode(["red square moving up", "triangle shrinking"], VOCAB)
+    G(ids, torch.randn(len(ids), G.noise_size)).mean().backward()
+    assert G.paint.weight.grad is None and G.mask.weight.grad is None, "the discriminator's gradient stops"
+
+
+def test_the_fill_is_fitted_to_real_colours_and_reaches_them_within_a_level_or_two():
+    from t2v.losses import colour_loss
+
+    G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 16)  # the default text width
+    ids = encode([f"{c} square moving up" for c in COLOURS] + ["square moving up"], VOCAB)
+    named = torch.tensor([*COLOURS.values(), COLOURS["blue"]], dtype=torch.float32) / 127.5 - 1
+    real = torch.ones(len(ids), 3, 8, 16, 16)
+    real[..., 4:12, 4:12] = named[:, :, None, None, None]
+    opt = _fitting_optimizer(G)
     for _ in range(400):  # about four epochs of the default run
         opt.zero_grad()
         colour_loss(G.colours(ids), real).backward()
@@ -138,10 +146,40 @@ def test_the_fill_is_fitted_to_real_colours_only_and_reaches_them_within_a_level
     assert levels <= 2.0, f"fill off by {levels:.1f} levels"
 
 
+def test_the_mask_is_fitted_to_real_shapes_and_draws_each_one():
+    """Fitted for 300 steps to real clips of each shape (any size and place), the mask sampled for a shape's
+    words covers that shape's canonical outline, and not the other shapes' outlines."""
+    from t2v.losses import canonical_shape, shape_loss
+    from t2v.make_dataset import render_scenes
+    from t2v.models import SHAPE_REACH
+    from t2v.train import to_clips
+
+    data = DataConfig(frames=8, size=32)
+    G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 32)
+    shapes = ["circle", "square", "triangle"]
+    scenes = [Scene(s, m) for s in shapes for m in ("moving up", "shrinking", "bouncing vertically")]
+    ids = encode([s.prompt() for s in scenes], VOCAB)
+    opt = _fitting_optimizer(G)
+    for step in range(300):
+        real = to_clips(render_scenes(scenes, data, np.random.default_rng(step)).clips, torch.device("cpu"))
+        opt.zero_grad()
+        shape_loss(G.masks(ids), real).backward()
+        opt.step()
+    real = to_clips(render_scenes(scenes, data, np.random.default_rng(999)).clips, torch.device("cpu"))
+    outline = canonical_shape(real, 32, SHAPE_REACH) >= 0.5  # the mask grid: the frame size
+    with torch.no_grad():
+        drawn = G.eval().masks(ids) >= 0.5
+    iou = (drawn[:, None] & outline[None]).sum(dim=(2, 3, 4)) / (drawn[:, None] | outline[None]).sum(
+        dim=(2, 3, 4)
+    )
+    same = torch.tensor([[a.shape == b.shape for b in scenes] for a in scenes])
+    assert iou[same].min() >= 0.9 and iou[~same].max() <= 0.85, iou  # a same-area disc and square: 0.82
+
+
 def test_sampling_draws_the_learned_mask_with_sharper_edges():
     cfg = ModelConfig(g_channels=16, text_dim=16, noise_dim=8)
     G = build_generator(cfg, VOCAB, 8, 32)
-    code = torch.randn(1, 16 + 8)
+    code = torch.randn(1, 16)  # the shape role's vector
     with torch.no_grad():
         soft, sharp = G.train().sprite(code), G.eval().sprite(code)
     partial = [((alpha > 0.02) & (alpha < 0.98)).float().mean().item() for alpha in (soft, sharp)]

@@ -51,8 +51,8 @@ def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
     summary = train_into(cfg, tmp_path)
     live = tmp_path / "live"
     saved = json.loads((live / "metrics.json").read_text())
-    facts = json.loads((live / "run.json").read_text())
-    assert facts["device"] == "cpu" and facts["params"]["generator"] > 0 and saved["clips_per_s"] > 0
+    facts = yaml.safe_load((live / "params.yaml").read_text())
+    assert facts["device"] == "cpu" and facts["n_params"]["generator"] > 0 and saved["clips_per_s"] > 0
     assert facts["epochs"] == 2 and {**saved, **facts} == json.loads(json.dumps(summary))
     # each metric is a column of `dvc exp show`: the step curves, the epoch's quick scores and the timing
     assert _leaves(saved) <= 12, saved
@@ -117,7 +117,7 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
 
     resumed = tmp_path / "resumed"
     resumed.mkdir()
-    per_epoch = json.loads((straight / "live/run.json").read_text())["steps"] // 2
+    per_epoch = yaml.safe_load((straight / "live/params.yaml").read_text())["steps"] // 2
     real_batch = train_module.Trainer._batch
     calls = {"n": 0}
 
@@ -229,7 +229,7 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
         ],
         ROOT,
     )
-    assert json.loads((tmp_path / "live/run.json").read_text())["world_size"] == 2
+    assert yaml.safe_load((tmp_path / "live/params.yaml").read_text())["world_size"] == 2
     assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
 
 
@@ -255,7 +255,7 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
     assert 1 <= saved_epoch < 6 and not (tmp_path / "g.pt").exists()
     result = run(args, ROOT)
     assert f"resuming from {tmp_path / 's.pt'} at epoch" in result.stdout
-    live = json.loads((tmp_path / "live/run.json").read_text())
+    live = yaml.safe_load((tmp_path / "live/params.yaml").read_text())
     assert live["epochs"] == 6
     steps, _ = _steps(tmp_path / "live", "train/loss_d")
     assert steps == sorted(set(steps)) and steps[-1] == live["steps"], (
