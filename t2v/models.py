@@ -124,6 +124,10 @@ class LayeredGenerator(nn.Module):
 
         init = self.motion_init(torch.cat([motion, z_motion], dim=1))
         hidden, pose, wave = init.split([init.shape[1] - POSE - WAVE, POSE, WAVE], dim=1)
+        # The start in polar form about the frame centre: a ring of starts (an orbit's phase) is then linear in
+        # the noise, where in x, y it needs a fold the network rarely learns.
+        reach, angle = pose[:, 0], math.pi * pose[:, 1]
+        pose = torch.stack([reach * torch.cos(angle), reach * torch.sin(angle), pose[:, 2]], dim=1)
         poses = [pose]
         z_frames = z_frames.view(b, t, self.frame_noise)
         for step in range(1, t):
