@@ -112,6 +112,33 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     assert pixels <= set(np.unique(whole.numpy().round(5))), "window pixels are frame pixels, not blends"
 
 
+def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring():
+    """The motion network's first two pose outputs are a reach and an angle about the frame centre: clips that
+    differ only in the angle start on one circle, all around it (an orbit's phase is linear in the noise)."""
+    from torch import nn
+
+    from t2v.models import POSE, WAVE, frame_coords, ink_track
+
+    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 4, 64)
+    n = 8
+    angles = torch.linspace(-1.0, 1.0, n + 1)[:-1]  # x pi: a full turn in eighths
+
+    class Start(nn.Module):  # stands in for the motion network's first output
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            out = torch.zeros(len(features), G.rnn.hidden_size + POSE + WAVE)
+            out[:, G.rnn.hidden_size] = 0.5  # reach
+            out[:, G.rnn.hidden_size + 1] = angles
+            return out
+
+    G.motion_init = Start()
+    with torch.no_grad():
+        clips = G.eval()(encode(["circle moving up"] * n, VOCAB), torch.randn(n, G.noise_size))
+    centre = ink_track(clips, frame_coords(64))[:, 0, :2]  # (n, 2): x, y of the first frame
+    assert torch.allclose(centre.norm(dim=1), torch.full((n,), 0.5), atol=0.03), centre
+    turn = torch.atan2(centre[:, 1], centre[:, 0]) / torch.pi
+    assert torch.allclose(torch.remainder(turn - angles + 1, 2) - 1, torch.zeros(n), atol=0.02), turn
+
+
 def _fitting_optimizer(G: torch.nn.Module) -> torch.optim.Optimizer:
     from t2v.train import FIT_LR_SCALE, _generator_groups
 
