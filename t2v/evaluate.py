@@ -20,7 +20,6 @@ from t2v.vocab import encode
 
 TUTORIAL_HELDOUT_PROMPT = "circle moving up-right"
 NOTHING = "none"  # judged as no motion of the language
-HEADLINE = ("motion_acc", "shape_acc", "colour_acc", "clean_shape_rate", "temporal_consistency")
 
 
 def judged_motion(track: Track, scene: Scene, verdict: Verdict) -> str:

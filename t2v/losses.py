@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from t2v.config import TrainConfig
-from t2v.models import SHAPE_REACH, frame_coords, group_spread, ink_track, solid_colour
+from t2v.models import SHAPE_REACH, frame_coords, group_spread, ink_track, soft_ink, solid_colour
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -85,7 +85,7 @@ def canonical_shape(clips: torch.Tensor, n: int, reach: float) -> torch.Tensor:
     """Each clip's first frame with position, size and colour taken out: its ink over the fill's, resampled on
     an n x n grid around the ink's centre reaching `reach` equal-area radii each way -> (B, 1, n, n) in [0, 1]."""
     size = clips.shape[-1]
-    ink = ((1.0 - clips[:, :, 0].amin(dim=1)) / 2).clamp(min=0)  # (B, H, W)
+    ink = soft_ink(clips[:, :, 0])  # (B, H, W)
     coverage = ink / ink.amax(dim=(1, 2), keepdim=True).clamp(min=1e-3)
     coords = frame_coords(size).to(clips.device, clips.dtype)
     mass = coverage.sum(dim=(1, 2)).clamp(min=1e-3)

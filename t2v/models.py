@@ -86,8 +86,7 @@ class LayeredGenerator(nn.Module):
         n = size  # a grid as fine as the frame's: at half that, a 32 px circle's outline came out an octagon
         self.mask = nn.Linear(e, n * n)  # alpha logits on an n x n grid across the sprite's box
         nn.init.zeros_(self.mask.weight)
-        axis = torch.linspace(-1.0, 1.0, n)
-        radius = torch.stack(torch.meshgrid(axis, axis, indexing="xy")).norm(dim=0).flatten()
+        radius = frame_coords(n).norm(dim=0).flatten()
         # It starts as a disc the size the fitted shapes will be, so early clips show a blob.
         with torch.no_grad():
             self.mask.bias.copy_(8.0 * (1.0 / SHAPE_REACH - radius))
@@ -221,6 +220,12 @@ class ClipJudge(nn.Module):
         return torch.stack([self.judge(features, ids) for ids in texts]), self.classify(features)
 
 
+def soft_ink(clips: torch.Tensor) -> torch.Tensor:
+    """Each pixel's ink, differentiable: clips (B, 3, ...) in [-1, 1] -> (B, ...), white 0 (amin keeps no
+    indices)."""
+    return ((1.0 - clips.amin(dim=1)) / 2).clamp(min=0)
+
+
 def frame_coords(size: int) -> torch.Tensor:
     axis = torch.linspace(-1.0, 1.0, size)
     return torch.stack(torch.meshgrid(axis, axis, indexing="xy"))  # (2, H, W): x then y
@@ -235,7 +240,7 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     A motion is defined by this path, so a discriminator reading it gives the generator's track a direct signal.
     "Ink" is t2v.tracks.ink's (distance from white by the darkest channel); that one thresholds uint8 frames
     into blobs for the metrics, this one stays soft and differentiable on [-1, 1] tensors for the losses."""
-    ink = ((1.0 - clips.amin(dim=1)) / 2).clamp(min=0)  # (B, T, H, W), white is 0; amin keeps no indices
+    ink = soft_ink(clips)  # (B, T, H, W)
     mass = ink.sum(dim=(2, 3)) + 1e-3
     xs, ys = coords[0], coords[1]
     cx, cy = (ink * xs).sum(dim=(2, 3)) / mass, (ink * ys).sum(dim=(2, 3)) / mass
