@@ -33,17 +33,14 @@ def uncertain_loss(logits: tuple[torch.Tensor, ...]) -> torch.Tensor:
     return sum(-F.log_softmax(l.float(), dim=1).mean() for l in logits) / len(logits)
 
 
-def variety_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Tensor:
+def variety_loss(fake_path: torch.Tensor, real_path: torch.Tensor, group: int) -> torch.Tensor:
     """How far the generator's paths fall short of the data's variety (a diversity-sensitive term, as DSGAN's,
     measured on the pose path): per group of clips of one prompt, the per-frame spread of the ink's centre and
-    extent, fake against real clips of the same prompts. One-sided: a collapsed group pays the real spread, a
-    group as varied as the data pays nothing, and incoherent excess is the discriminator's to punish. A pixel
-    distance would instead reward changing colour or shape."""
-    coords = frame_coords(fake.shape[-1]).to(fake.device, fake.dtype)
-    fake_path = ink_track(fake, coords)[..., :4]
-    with torch.no_grad():
-        real_path = ink_track(real, coords)[..., :4]
-    return F.relu(group_spread(real_path, group) - group_spread(fake_path, group)).mean()
+    extent, fake against real clips of the same prompts. Paths are ink_track's (B, T, 8). One-sided: a collapsed
+    group pays the real spread, a group as varied as the data pays nothing, and incoherent excess is the
+    discriminator's to punish. A pixel distance would instead reward changing colour or shape."""
+    shortfall = group_spread(real_path[..., :4].detach(), group) - group_spread(fake_path[..., :4], group)
+    return F.relu(shortfall).mean()
 
 
 def clip_statistics(path: torch.Tensor) -> torch.Tensor:
@@ -65,20 +62,24 @@ def clip_statistics(path: torch.Tensor) -> torch.Tensor:
     )
 
 
-def moment_loss(fake: torch.Tensor, real: torch.Tensor, group: int) -> torch.Tensor:
+def moment_loss(fake_path: torch.Tensor, real_path: torch.Tensor, group: int) -> torch.Tensor:
     """How far the generator's clips move from the data's on average, per prompt: the squared distance between
-    the mean motion statistics (clip_statistics) of a group of fakes and of its real clips, estimated without
-    bias (a linear-kernel MMD), so a group pays for a wrong motion but not for varying. A direct signal where
-    the discriminator's gradient leaves a motion stuck (a static sprite in a corner asked to rotate)."""
-    coords = frame_coords(fake.shape[-1]).to(fake.device, fake.dtype)
-    b = fake.shape[0]
+    the mean motion statistics (clip_statistics of ink_track paths, (B, T, 8)) of a group of fakes and of its real
+    clips, estimated without bias (a linear-kernel MMD), so a group pays for a wrong motion but not for varying.
+    A direct signal where the discriminator's gradient leaves a motion stuck (a static sprite in a corner asked
+    to rotate)."""
+    b = fake_path.shape[0]
     g = math.gcd(b, group)
-    f = clip_statistics(ink_track(fake, coords)).view(b // g, g, -1)
-    with torch.no_grad():
-        r = clip_statistics(ink_track(real, coords)).view(b // g, g, -1).mean(dim=1)
+    f = clip_statistics(fake_path).view(b // g, g, -1)
+    r = clip_statistics(real_path.detach()).view(b // g, g, -1).mean(dim=1)
     within = f @ f.transpose(1, 2)  # (groups, g, g); its diagonal is each clip with itself
     pairs = (within.sum(dim=(1, 2)) - within.diagonal(dim1=1, dim2=2).sum(dim=1)) / max(g * (g - 1), 1)
     return (pairs - 2 * (f.mean(dim=1) * r).sum(dim=1) + r.square().sum(dim=1)).mean()
+
+
+def paths(clips: torch.Tensor) -> torch.Tensor:
+    """ink_track of clips (B, 3, T, H, W) on their own frame's grid -> (B, T, 8)."""
+    return ink_track(clips, frame_coords(clips.shape[-1]).to(clips.device, clips.dtype))
 
 
 def canonical_shape(clips: torch.Tensor, n: int, reach: float) -> torch.Tensor:
@@ -120,13 +121,21 @@ def discriminator_loss(
     wrong: torch.Tensor,
     labels: torch.Tensor,
     cfg: TrainConfig,
+    real_path: torch.Tensor,
+    fake_path: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Real clips with their text read real; fakes, and real clips with the wrong text, read fake; the heads
-    name the attributes of real clips and stay unsure on fakes. -> (loss, scores of real, scores of fakes)."""
+    name the attributes of real clips and stay unsure on fakes. Paths are the clips' `paths`, computed once per
+    batch for both steps. -> (loss, scores of real, scores of fakes)."""
     real_loss, fake_loss, _ = adversarial_losses(cfg.loss)
     n = len(ids)
     differs = (wrong != ids).any(dim=1).float()  # a rolled prompt may equal the original
-    scores, logits = D(torch.cat([real, fake]), torch.cat([ids, ids]), torch.cat([wrong, ids]))
+    scores, logits = D(
+        torch.cat([real, fake.detach()]),
+        torch.cat([ids, ids]),
+        torch.cat([wrong, ids]),
+        path=torch.cat([real_path, fake_path.detach()]),
+    )
     s_real, s_fake, s_wrong = scores[0, :n], scores[0, n:], scores[1, :n]
     w = cfg.mismatch_weight
     loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
@@ -143,17 +152,20 @@ def generator_loss(
     labels: torch.Tensor,
     cfg: TrainConfig,
     group: int,
+    real_path: torch.Tensor,
+    fake_path: torch.Tensor,
     paint: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Fakes should read real for their text, show the attributes it names, and vary as its real clips do."""
+    """Fakes should read real for their text, show the attributes it names, and vary as its real clips do.
+    The paths are the clips' `paths`: the discriminator, variety and moment terms share one, and its backward."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
-    scores, logits = D(fake, ids)
+    scores, logits = D(fake, ids, path=fake_path)
     loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, labels)
     if cfg.variety_weight:
-        loss = loss + cfg.variety_weight * variety_loss(fake, real, group)
+        loss = loss + cfg.variety_weight * variety_loss(fake_path, real_path, group)
     if cfg.moment_weight:
-        loss = loss + cfg.moment_weight * moment_loss(fake, real, group)
+        loss = loss + cfg.moment_weight * moment_loss(fake_path, real_path, group)
     if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
         loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
     return loss

@@ -209,10 +209,15 @@ class Trainer:
             wrong, noise = self._draw(ids, rng)
 
             # (1) Update D: real clips with their text read real; fakes and real clips with a wrong text, fake.
+            # The ink paths are computed once per batch: both steps and every path term read them (the fakes'
+            # keeps its graph for the generator's step).
             with self.autocast:
                 fake = self.G_train(ids, noise)
+                fake_path = losses.paths(fake)
+                with torch.no_grad():
+                    real_path = losses.paths(real)
                 loss_d, s_real, s_fake = losses.discriminator_loss(
-                    self.D_train, real, fake.detach(), ids, wrong, labels, hyper
+                    self.D_train, real, fake, ids, wrong, labels, hyper, real_path, fake_path
                 )
             _optimise(self.opt_d, loss_d)
 
@@ -222,7 +227,17 @@ class Trainer:
                 layered = isinstance(self.G, models.LayeredGenerator)
                 paint, mask = (self.G.colours(ids), self.G.masks(ids)) if layered else (None, None)
                 loss_g = losses.generator_loss(
-                    self.D, fake, real, ids, labels, hyper, self.cfg.model.group, paint, mask
+                    self.D,
+                    fake,
+                    real,
+                    ids,
+                    labels,
+                    hyper,
+                    self.cfg.model.group,
+                    real_path,
+                    fake_path,
+                    paint,
+                    mask,
                 )
             _optimise(self.opt_g, loss_g)
 
