@@ -139,6 +139,41 @@ def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring():
     assert torch.allclose(torch.remainder(turn - angles + 1, 2) - 1, torch.zeros(n), atol=0.02), turn
 
 
+def test_the_motion_network_reads_binary_switches_from_the_noise():
+    """A two-way choice (which wall a bounce turns at) needs a fold of Gaussian noise; the signs of the first
+    motion-noise dimensions hand the network that choice as an input of exactly -1 or +1."""
+    from torch import nn
+
+    from t2v.models import SWITCHES
+
+    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 4, 32)
+    seen = {}
+
+    class Spy(nn.Module):
+        def __init__(self, inner: nn.Module):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            seen["features"] = features
+            return self.inner(features)
+
+    G.motion_init = Spy(G.motion_init)
+    noise = torch.randn(6, G.noise_size)
+    with torch.no_grad():
+        G(encode(["circle bouncing vertically"] * 6, VOCAB), noise)
+    assert torch.equal(seen["features"][:, -SWITCHES:], torch.sign(noise[:, :SWITCHES]))
+
+
+def test_the_oscillation_phase_wraps_so_it_is_linear_in_the_noise():
+    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
+    wave = torch.tensor([[1.0, 0.0, 0.0, 0.3]])
+    turned = wave + torch.tensor([[0.0, 0.0, 0.0, 2.0]])  # one whole period later: the same wave
+    half = wave + torch.tensor([[0.0, 0.0, 0.0, 1.0]])  # half a period: the mirror image
+    assert torch.allclose(G._oscillation(wave), G._oscillation(turned), atol=1e-5)
+    assert torch.allclose(G._oscillation(wave), -G._oscillation(half), atol=1e-5)
+
+
 def _fitting_optimizer(G: torch.nn.Module) -> torch.optim.Optimizer:
     from t2v.train import FIT_LR_SCALE, _generator_groups
 
