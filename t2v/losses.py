@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from t2v.config import TrainConfig
-from t2v.models import SHAPE_REACH, frame_coords, group_spread, ink_track, soft_ink, solid_colour
+from t2v.models import SHAPE_REACH, frame_coords, group_spread, soft_ink, solid_colour
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -77,11 +77,6 @@ def moment_loss(fake_path: torch.Tensor, real_path: torch.Tensor, group: int) ->
     return (pairs - 2 * (f.mean(dim=1) * r).sum(dim=1) + r.square().sum(dim=1)).mean()
 
 
-def paths(clips: torch.Tensor) -> torch.Tensor:
-    """ink_track of clips (B, 3, T, H, W) on their own frame's grid -> (B, T, 8)."""
-    return ink_track(clips, frame_coords(clips.shape[-1]).to(clips.device, clips.dtype))
-
-
 def canonical_shape(clips: torch.Tensor, n: int, reach: float) -> torch.Tensor:
     """Each clip's first frame with position, size and colour taken out: its ink over the fill's, resampled on
     an n x n grid around the ink's centre reaching `reach` equal-area radii each way -> (B, 1, n, n) in [0, 1]."""
@@ -125,7 +120,7 @@ def discriminator_loss(
     fake_path: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Real clips with their text read real; fakes, and real clips with the wrong text, read fake; the heads
-    name the attributes of real clips and stay unsure on fakes. Paths are the clips' `paths`, computed once per
+    name the attributes of real clips and stay unsure on fakes. Paths are the clips' `clip_paths`, computed once per
     batch for both steps. -> (loss, scores of real, scores of fakes)."""
     real_loss, fake_loss, _ = adversarial_losses(cfg.loss)
     n = len(ids)
@@ -158,7 +153,7 @@ def generator_loss(
     mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fakes should read real for their text, show the attributes it names, and vary as its real clips do.
-    The paths are the clips' `paths`: the discriminator, variety and moment terms share one, and its backward."""
+    The paths are the clips' `clip_paths`: the discriminator, variety and moment terms share one, and its backward."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
     scores, logits = D(fake, ids, path=fake_path)
     loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, labels)

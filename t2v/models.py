@@ -260,6 +260,11 @@ def ink_track(clips: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     )
 
 
+def clip_paths(clips: torch.Tensor) -> torch.Tensor:
+    """ink_track of clips (B, 3, T, H, W) on their own frame's grid -> (B, T, 8)."""
+    return ink_track(clips, frame_coords(clips.shape[-1]).to(clips.device, clips.dtype))
+
+
 def solid_colour(clips: torch.Tensor) -> torch.Tensor:
     """The mean colour of each clip's solid pixels, those with nearly the most ink of the clip: (B, 3, T, H, W)
     -> (B, 3). The antialiased edge, part white, is left out."""
@@ -329,7 +334,6 @@ class VideoDiscriminator(ClipJudge):
         super().__init__()
         c, e = cfg.d_channels, cfg.text_dim
         self.group, self.pool, self.window = cfg.group, max(1, size // self.motion_size), size // 2
-        self.register_buffer("coords", frame_coords(size), persistent=False)
         small = size // self.pool
         self.register_buffer("small_coords", frame_coords(small), persistent=False)
         self.register_buffer(
@@ -374,7 +378,7 @@ class VideoDiscriminator(ClipJudge):
     def embed(self, clips: torch.Tensor, path: torch.Tensor | None = None) -> torch.Tensor:
         b, _, t, _, _ = clips.shape
         if path is None:
-            path = ink_track(clips, self.coords.to(clips.dtype))
+            path = clip_paths(clips)
         small = F.avg_pool3d(clips, (1, self.pool, self.pool)) if self.pool > 1 else clips
         coords = self.small_coords.to(clips.dtype)[None, :, None].expand(b, 2, t, *small.shape[-2:])
         motion = torch.cat([small, coords], dim=1).contiguous(memory_format=torch.channels_last_3d)

@@ -213,9 +213,9 @@ class Trainer:
             # keeps its graph for the generator's step).
             with self.autocast:
                 fake = self.G_train(ids, noise)
-                fake_path = losses.paths(fake)
+                fake_path = models.clip_paths(fake)
                 with torch.no_grad():
-                    real_path = losses.paths(real)
+                    real_path = models.clip_paths(real)
                 loss_d, s_real, s_fake = losses.discriminator_loss(
                     self.D_train, real, fake, ids, wrong, labels, hyper, real_path, fake_path
                 )

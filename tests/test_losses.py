@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from t2v.config import DataConfig
-from t2v.losses import colour_loss, moment_loss, paths, variety_loss
+from t2v.losses import colour_loss, moment_loss, variety_loss
 from t2v.make_dataset import render_scenes
-from t2v.models import SHAPE_REACH, solid_colour
+from t2v.models import SHAPE_REACH, clip_paths, solid_colour
 from t2v.prompts import COLOURS, Scene
 from t2v.train import to_clips
 
@@ -32,8 +32,8 @@ def test_moment_loss_is_small_for_real_clips_and_large_for_a_wrong_motion():
     wrong = clips_of(
         [Scene("circle", m) for m in [*MOTIONS[1:], MOTIONS[0]]], seed=1
     )  # each group mislabelled
-    fair = moment_loss(paths(other_real), paths(real), GROUP).item()
-    unfair = moment_loss(paths(wrong), paths(real), GROUP).item()
+    fair = moment_loss(clip_paths(other_real), clip_paths(real), GROUP).item()
+    unfair = moment_loss(clip_paths(wrong), clip_paths(real), GROUP).item()
     assert abs(fair) < 0.05 * unfair, (fair, unfair)
 
 
@@ -41,8 +41,8 @@ def test_moment_loss_does_not_penalise_variety():
     # The same mean, more spread: a generator is not pushed to collapse a prompt's clips onto one path.
     real = clips_of([Scene("circle", "moving up")], seed=0)
     collapsed = real[:1].expand_as(real)
-    varied_cost = moment_loss(paths(real), paths(real), GROUP).item()
-    collapsed_cost = moment_loss(paths(collapsed), paths(real), GROUP).item()
+    varied_cost = moment_loss(clip_paths(real), clip_paths(real), GROUP).item()
+    collapsed_cost = moment_loss(clip_paths(collapsed), clip_paths(real), GROUP).item()
     assert varied_cost < collapsed_cost + 1e-3
 
 
@@ -50,8 +50,8 @@ def test_variety_loss_charges_a_collapsed_group_and_not_a_varied_one():
     real = clips_of([Scene("circle", m) for m in MOTIONS], seed=0)
     other = clips_of([Scene("circle", m) for m in MOTIONS], seed=1)
     collapsed = other.view(len(MOTIONS), GROUP, *other.shape[1:])[:, :1].expand(-1, GROUP, -1, -1, -1, -1)
-    varied_cost = variety_loss(paths(other), paths(real), GROUP).item()
-    collapsed_cost = variety_loss(paths(collapsed.reshape(other.shape)), paths(real), GROUP).item()
+    varied_cost = variety_loss(clip_paths(other), clip_paths(real), GROUP).item()
+    collapsed_cost = variety_loss(clip_paths(collapsed.reshape(other.shape)), clip_paths(real), GROUP).item()
     assert collapsed_cost > 3 * varied_cost, (varied_cost, collapsed_cost)
 
 
