@@ -15,6 +15,7 @@ from tqdm import tqdm
 from t2v.atomic import atomic_path, write_json, write_with
 from t2v.config import DataConfig
 from t2v.dataset import CLIPS_FILE, LABEL_FIELDS, Dataset
+from t2v.layout import PAIR_SHIFT, place_apart
 from t2v.motions import sample_tracks
 from t2v.prompts import DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
 from t2v.render import render_clips
@@ -36,10 +37,19 @@ def track_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator)
     return Dataset(None, shape, colour, motion, centres, sizes, [s.prompt() for s in scenes])
 
 
-def render(data: Dataset, size: int, rows: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
-    """Render the clips of data's tracks (the given rows) -> uint8 (n, T, size, size, 3), into `out` when given."""
+def render(
+    data: Dataset, size: int, rows: slice = slice(None), out: np.ndarray | None = None, over: bool = False
+) -> np.ndarray:
+    """Render the clips of data's tracks (the given rows) -> uint8 (n, T, size, size, 3), into `out` when given
+    (over what it holds, with `over`)."""
     return render_clips(
-        data.shape[rows], PALETTE[data.colour[rows]], data.centres[rows], data.sizes[rows], size, out=out
+        data.shape[rows],
+        PALETTE[data.colour[rows]],
+        data.centres[rows],
+        data.sizes[rows],
+        size,
+        out=out,
+        over=over,
     )
 
 
@@ -48,6 +58,47 @@ def render_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator
     data = track_scenes(scenes, cfg, rng)
     data.clips = render(data, cfg.size)
     return data
+
+
+def render_prompt(scenes: tuple[Scene, ...], n: int, cfg: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    """n ground-truth clips of one prompt's one or two objects (t2v.prompts.parse_scenes) -> uint8 (n, T, H, W, 3)."""
+    if len(scenes) == 1:
+        return render_scenes([scenes[0]] * n, cfg, rng).clips
+    return render_pairs([scenes] * n, cfg, rng)[0]
+
+
+PAIR_DRAWS = 4  # draws of a two-object clip's tracks until the objects can be kept apart
+
+
+def render_pairs(
+    pairs: list[tuple[Scene, Scene]], cfg: DataConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, Dataset, Dataset]:
+    """Two objects per clip, each on its own random track, moved apart (t2v.layout; a pair that still overlaps
+    is drawn again, up to PAIR_DRAWS times), the first drawn in front of the second -> (clips uint8
+    (n, T, size, size, 3), the first objects' tracks, the second objects')."""
+    objects = [track_scenes([pair[k] for pair in pairs], cfg, rng) for k in (0, 1)]
+    redraw = np.arange(len(pairs))
+    for draw in range(PAIR_DRAWS):
+        if draw:
+            fresh = [track_scenes([pairs[i][k] for i in redraw], cfg, rng) for k in (0, 1)]
+            for data, new in zip(objects, fresh):
+                data.centres[redraw], data.sizes[redraw] = new.centres, new.sizes
+        *moved, overlaps = place_apart(
+            tuple(o.centres[redraw] for o in objects),
+            tuple(o.sizes[redraw] for o in objects),
+            tuple(o.motion[redraw] for o in objects),
+            cfg.size,
+            PAIR_SHIFT,
+            rng,
+        )
+        for data, centres in zip(objects, moved):
+            data.centres[redraw] = centres
+        redraw = redraw[overlaps > 0]
+        if not redraw.size:
+            break
+    clips = render(objects[1], cfg.size)
+    render(objects[0], cfg.size, out=clips, over=True)
+    return clips, objects[0], objects[1]
 
 
 TRACK_BLOCK = 2048  # scenes per draw of tracks: part of the random stream's layout, so of the dataset's bytes

@@ -1,4 +1,5 @@
-"""The prompt language: `[colour] shape motion`, parsed into a Scene; and the phrases each motion may be written as."""
+"""The prompt language: `[colour] shape motion`, parsed into a Scene, or two such objects joined by `and`; and the
+phrases each motion may be written as."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ _PHRASE_TO_MOTION = {p: m for m in MOTIONS for p in motion_phrases(m)}
 MOTION_WORDS: frozenset[str] = frozenset(w for p in _PHRASE_TO_MOTION for w in p.split())
 KNOWN_WORDS: tuple[str, ...] = tuple(sorted(set(SHAPES) | set(COLOURS) | MOTION_WORDS))
 ROLES: tuple[str, ...] = ("colour", "shape", "motion")  # the grammar's slots, in prompt order
+CONJUNCTION = "and"  # joins the two objects of a two-object prompt
+MAX_OBJECTS = 2
 
 
 def word_role(word: str) -> int:
@@ -104,14 +107,57 @@ def check_known(words: list[str], known: tuple[str, ...] | list[str], what: str)
 
 
 def parse_prompt(prompt: str) -> Scene:
-    """Parse `[colour] shape motion`; raise T2VError naming what is wrong."""
+    """Parse `[colour] shape motion`, one object; raise T2VError naming what is wrong."""
+    scenes = parse_scenes(prompt)
+    if len(scenes) > 1:
+        raise T2VError(
+            f"prompt {show(prompt)} names {len(scenes)} objects: this takes one, '[colour] shape motion'"
+        )
+    return scenes[0]
+
+
+def parse_scenes(prompt: str) -> tuple[Scene, ...]:
+    """Parse one object, or two joined by `and` (`red circle moving left and blue square moving up`): the
+    first named is drawn in front. Two objects of the same colour and shape are refused: nothing would tell
+    which of them is to do what."""
     if not isinstance(prompt, str) or not prompt.strip():
         raise T2VError(
             f"empty prompt {show(prompt) if isinstance(prompt, str) else prompt!r}: "
             "write '[colour] shape motion', e.g. 'red square moving up-right'"
         )
     words = tokenize(prompt)
-    check_known(words, KNOWN_WORDS, f"prompt {show(prompt)}")
+    check_known(words, (*KNOWN_WORDS, CONJUNCTION), f"prompt {show(prompt)}")
+    parts: list[list[str]] = [[]]
+    for word in words:
+        if word == CONJUNCTION:
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    if not all(parts):
+        raise T2VError(
+            f"prompt {show(prompt)} has nothing on one side of {CONJUNCTION!r}: "
+            "write '[colour] shape motion and [colour] shape motion'"
+        )
+    if len(parts) > MAX_OBJECTS:
+        raise T2VError(f"prompt {show(prompt)} names {len(parts)} objects: at most {MAX_OBJECTS}")
+    scenes = tuple(_parse_object(part, prompt) for part in parts)
+    if len(scenes) == 2 and (scenes[0].shape, scenes[0].rgb) == (scenes[1].shape, scenes[1].rgb):
+        colour = scenes[0].colour or DEFAULT_COLOUR
+        raise T2VError(
+            f"prompt {show(prompt)} names two {colour} {scenes[0].shape}s: nothing tells which is to do what; "
+            "give them different colours or shapes"
+        )
+    return scenes
+
+
+def scenes_prompt(scenes: tuple[Scene, ...]) -> str:
+    """The canonical prompt of one or two objects."""
+    return f" {CONJUNCTION} ".join(scene.prompt() for scene in scenes)
+
+
+def _parse_object(words: list[str], prompt: str) -> Scene:
+    """One object's words, `[colour] shape motion`, known to be in the language."""
+    words = list(words)
     colour = words.pop(0) if words[0] in COLOURS else None
     if not words or words[0] not in SHAPES:
         raise T2VError(

@@ -44,16 +44,19 @@ def render_clips(
     out: np.ndarray | None = None,
     box: int | None = None,
     chunk: int = 512,
+    over: bool = False,
 ) -> np.ndarray:
     """Render clips: shapes (N,) indices into SHAPES, colours (N, 3) uint8, centres (N, T, 2) (x, y) px,
-    sizes (N, T) half-size px -> uint8 (N, T, size, size, 3) RGB on white, written into `out` when given.
+    sizes (N, T) half-size px -> uint8 (N, T, size, size, 3) RGB on white, written into `out` when given;
+    with `over`, drawn over what `out` already holds instead (a second object in front of a first).
     `box` overrides the side of the square rendered around each shape (the whole frame when `size`)."""
     n, frames = sizes.shape
     if out is None:
         out = np.empty((n, frames, size, size, 3), dtype=np.uint8)
     # interleaved RGB: every operation runs along a long last axis
     canvas = out.reshape(n * frames, size, size * 3)
-    canvas[...] = 255
+    if not over:
+        canvas[...] = 255
     if box is None:
         box = min(size, math.ceil(2 * float(sizes.max(initial=0.0))) + BOX_MARGIN)
     # Box corners (F, 2): x, y. Clamped inside the frame: the part of a shape outside it is not drawn anyway.
@@ -74,8 +77,16 @@ def render_clips(
             dy = ((y0[:, None].astype(np.float32) + offset) - flat_centres[rows, 1, None])[:, :, None]
             cover = np.empty((rows.size, box, 3 * box), dtype=np.float32)
             _coverage(shape, dx, dy, flat_sizes[rows, None, None], cover)
-            cover *= np.tile(ink[rows], box)[:, None, :]
-            cover += 255.5  # + 0.5 rounds on the cast below
+            if over:
+                behind = np.stack(
+                    [canvas[f, y : y + box, x : x + 3 * box] for f, x, y in zip(rows, 3 * x0, y0)]
+                )
+                behind = behind.astype(np.float32)
+                cover *= np.tile(ink[rows] + 255.0, box)[:, None, :] - behind
+                cover += behind + 0.5
+            else:
+                cover *= np.tile(ink[rows], box)[:, None, :]
+                cover += 255.5  # + 0.5 rounds on the cast below
             pixels = cover.astype(np.uint8)
             for frame, x, y, patch in zip(rows.tolist(), (3 * x0).tolist(), y0.tolist(), pixels):
                 canvas[frame, y : y + box, x : x + 3 * box] = patch

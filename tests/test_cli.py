@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from t2v.cli import main
+from t2v.prompts import COLOURS, DEFAULT_COLOUR
 
 
 def test_generate_writes_uint8_clips_and_the_same_seed_gives_the_same_clips(tiny_model, tmp_path, capsys):
@@ -48,12 +49,24 @@ def test_render_writes_ground_truth_for_held_out_prompts(tmp_path):
     assert clips.shape == (2, 10, 64, 64, 3) and clips.dtype == np.uint8  # the default data params
 
 
+def test_render_draws_both_objects_of_a_two_object_prompt(tmp_path):
+    main(
+        ["render", "red circle moving left and square moving up", "-o", str(tmp_path / "two.npy"), "--n", "3"]
+    )
+    clips = np.load(tmp_path / "two.npy")
+    assert clips.shape == (3, 10, 64, 64, 3)
+    for rgb in (COLOURS["red"], COLOURS[DEFAULT_COLOUR]):
+        assert (np.abs(clips.astype(int) - rgb).max(axis=-1) <= 2).any(axis=(1, 2, 3)).all()
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
         (["generate", "circel moving up", "-o", "x.npy"], "'circel' (did you mean 'circle'"),
         (["generate", "  ", "-o", "x.npy"], "empty prompt"),
         (["render", "red circle", "-o", "x.gif"], "has no motion"),
+        (["render", "circle moving up and circle shrinking", "-o", "x.gif"], "names two blue circles"),
+        (["generate", "red circle moving up and circle shrinking", "-o", "x.npy"], "`t2v render` draws two"),
         (["render", "circle shrinking", "-o", "x.avi"], "unsupported format"),
         (["generate", "circle shrinking", "-o", "x.npy", "--model", "nope.pt"], "dvc repro train-gan"),
         (["generate", "circle shrinking", "-o", "x.npy", "--device", "cuda:7"], "cuda"),

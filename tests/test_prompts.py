@@ -3,7 +3,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from t2v.errors import T2VError
-from t2v.prompts import COLOURS, DEFAULT_COLOUR, MOTIONS, SHAPES, TUTORIAL_PROMPTS, Scene, parse_prompt
+from t2v.prompts import (
+    COLOURS,
+    DEFAULT_COLOUR,
+    MOTIONS,
+    SHAPES,
+    TUTORIAL_PROMPTS,
+    Scene,
+    parse_prompt,
+    parse_scenes,
+    scenes_prompt,
+)
 
 
 @pytest.mark.parametrize("prompt", TUTORIAL_PROMPTS)
@@ -66,3 +76,39 @@ def test_random_strings_parse_or_raise_t2v_error(text):
     except T2VError:
         return
     assert parse_prompt(scene.prompt()) == scene
+
+
+def test_two_objects_join_with_and_each_with_its_own_words():
+    first, second = parse_scenes("Red circle moving diagonally up-left and square shrinking")
+    assert first == Scene("circle", "moving up-left", "red") and second == Scene("square", "shrinking")
+    assert scenes_prompt((first, second)) == "red circle moving up-left and square shrinking"
+    assert parse_scenes(scenes_prompt((first, second))) == (first, second)
+    assert parse_scenes("circle moving up") == (Scene("circle", "moving up"),)
+
+
+@pytest.mark.parametrize(
+    "prompt, fragment",
+    [
+        ("circle moving left and blue circle moving up", "names two blue circles"),  # blue is the default
+        ("red square rotating clockwise and red square shrinking", "names two red squares"),
+        ("circle moving up and", "nothing on one side of 'and'"),
+        ("and circle moving up", "nothing on one side of 'and'"),
+        ("circle moving up and and square shrinking", "nothing on one side of 'and'"),
+        ("circle moving up and square shrinking and triangle expanding", "names 3 objects: at most 2"),
+        ("circle moving up and sqare shrinking", "'sqare' (did you mean 'square'"),
+        ("circle moving up and square", "has no motion"),
+    ],
+)
+def test_bad_two_object_prompts_get_one_clear_line(prompt, fragment):
+    with pytest.raises(T2VError) as err:
+        parse_scenes(prompt)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_one_object_parsing_names_a_second_object_instead_of_guessing_at_and():
+    with pytest.raises(T2VError, match="names 2 objects: this takes one") as err:
+        parse_prompt("red circle moving left and blue square moving up")
+    assert "expanding" not in str(err.value)
+    # objects differing only in colour, or only in shape, are fine
+    assert len(parse_scenes("red circle moving left and circle moving up")) == 2
+    assert len(parse_scenes("circle moving left and square moving left")) == 2
