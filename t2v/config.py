@@ -17,6 +17,10 @@ from ruamel.yaml.error import YAMLError
 from t2v.errors import T2VError
 from t2v.prompts import MOTIONS, SHAPES
 
+# The widest orbit the layered generator can draw, degrees over a clip (t2v.models.LayeredGenerator bounds its
+# turn per frame): 10% past the default data's widest, 210.
+LAYERED_MAX_SWEEP_DEG = 232.0
+
 
 def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
     """A config field with its allowed range and shape (pair=True: a [low, high] list; min_len: list length);
@@ -76,6 +80,7 @@ class TrainConfig:
     aux_weight: float = knob(1.0, lo=0.0, hi=100.0)
     variety_weight: float = knob(1.0, lo=0.0, hi=100.0)
     moment_weight: float = knob(5.0, lo=0.0, hi=100.0)
+    energy_weight: float = knob(4.0, lo=0.0, hi=100.0)
     ema: float = knob(0.0, lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = "bf16"
     log_every: int = knob(10, lo=1)
@@ -246,6 +251,13 @@ def _check_rules(config: Config) -> None:
                 "data.heldout", config.data.heldout, f"holds out every motion of {shape!r}: keep at least one"
             )
     _check_every_word_trained(config)
+    if config.model.arch == "layered" and config.data.orbit_sweep[1] > LAYERED_MAX_SWEEP_DEG:
+        raise _fail(
+            "data.orbit_sweep",
+            config.data.orbit_sweep,
+            f"the layered generator turns at most {LAYERED_MAX_SWEEP_DEG:g} degrees over a clip; keep the widest "
+            "orbit within that",
+        )
     size = config.data.size
     if size % 16:
         raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")

@@ -43,6 +43,27 @@ def variety_loss(fake_path: torch.Tensor, real_path: torch.Tensor, group: int) -
     return F.relu(shortfall).mean()
 
 
+def energy_loss(fake_path: torch.Tensor, real_path: torch.Tensor, group: int) -> torch.Tensor:
+    """How far a prompt's fake paths lie from its real paths as distributions: the energy distance (Szekely)
+    between a group of fakes and the group of real clips of the same prompt, each clip's path the ink's centre
+    and extent over all frames ((B, T, 8) ink_track paths; the distance is per frame, RMS). It pulls each fake
+    towards the real paths and pushes the group's fakes apart: a group pays for matching the real paths as a
+    set, where they lie and how far apart, where variety_loss's one-sided spread asks only for width. The real
+    clips' distances to each other are a constant and left out."""
+    b, t = fake_path.shape[:2]
+    g = math.gcd(b, group)
+    fake = fake_path[..., :4].reshape(b // g, g, -1)
+    real = real_path[..., :4].detach().reshape(b // g, g, -1)
+
+    def distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (groups, g, g)
+        # the epsilon keeps the gradient finite where two fakes coincide
+        return ((x[:, :, None] - y[:, None]).square().sum(dim=-1) + 1e-8).sqrt() / math.sqrt(t)
+
+    across = distance(fake, real).mean(dim=(1, 2))
+    within = distance(fake, fake).sum(dim=(1, 2)) / max(g * (g - 1), 1)
+    return (2 * across - within).mean()
+
+
 def clip_statistics(path: torch.Tensor) -> torch.Tensor:
     """What a motion is, as numbers per clip: ink_track features (B, T, F) -> (B, 11): mean spin, mean distance
     from the frame centre, mean speed and mean change of velocity along x and y (a zigzag's or a bounce's
@@ -161,6 +182,8 @@ def generator_loss(
         loss = loss + cfg.variety_weight * variety_loss(fake_path, real_path, group)
     if cfg.moment_weight:
         loss = loss + cfg.moment_weight * moment_loss(fake_path, real_path, group)
+    if cfg.energy_weight:
+        loss = loss + cfg.energy_weight * energy_loss(fake_path, real_path, group)
     if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
         loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
     return loss

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from t2v.config import ModelConfig
+from t2v.config import LAYERED_MAX_SWEEP_DEG, ModelConfig
 from t2v.prompts import COLOURS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
@@ -68,9 +68,11 @@ class LayeredGenerator(nn.Module):
     base_extent = 0.6
     # The sprite spans 0.22x to 1.5x its base size: it cannot grow to paint a path.
     log_scale_range = (-1.5, 0.4)
-    # Bounds per frame, about twice the fastest motion in the data: a larger step reads as a teleport.
-    max_turn = 0.6  # radians about the centre
-    max_step = 0.25  # normalised frame units
+    # Bounds on motion: a larger step reads as a teleport. A step is at most about twice the data's fastest;
+    # a turn about the centre at most LAYERED_MAX_SWEEP_DEG over the clip, 10% past the data's widest orbit: at
+    # 0.6 radians a frame, the bound before, the fastest generated orbits jumped past the temporal check's limit.
+    max_sweep = math.radians(LAYERED_MAX_SWEEP_DEG)
+    max_step = 0.25  # normalised frame units per frame
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
     # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
@@ -80,6 +82,7 @@ class LayeredGenerator(nn.Module):
     def __init__(self, cfg: ModelConfig, vocab: list[str], frames: int, size: int):
         super().__init__()
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
+        self.max_turn = self.max_sweep / max(frames - 1, 1)  # radians per frame
         self.frame_noise = max(2, cfg.noise_dim // 4)
         e, z = cfg.text_dim, cfg.noise_dim
         self.text = TextEncoder(vocab, e)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from t2v.config import DataConfig
-from t2v.losses import colour_loss, moment_loss, variety_loss
+from t2v.losses import colour_loss, energy_loss, moment_loss, variety_loss
 from t2v.make_dataset import render_scenes
 from t2v.models import SHAPE_REACH, clip_paths, solid_colour
 from t2v.prompts import COLOURS, Scene
@@ -53,6 +53,30 @@ def test_variety_loss_charges_a_collapsed_group_and_not_a_varied_one():
     varied_cost = variety_loss(clip_paths(other), clip_paths(real), GROUP).item()
     collapsed_cost = variety_loss(clip_paths(collapsed.reshape(other.shape)), clip_paths(real), GROUP).item()
     assert collapsed_cost > 3 * varied_cost, (varied_cost, collapsed_cost)
+
+
+def test_energy_loss_is_least_for_paths_distributed_as_the_real_ones():
+    asked = [Scene("circle", m) for m in MOTIONS]
+    real = clip_paths(clips_of(asked, seed=0))
+    other = clips_of(asked, seed=1)
+    collapsed = other.view(len(MOTIONS), GROUP, *other.shape[1:])[:, :1].expand(-1, GROUP, -1, -1, -1, -1)
+    wrong = clips_of([Scene("circle", m) for m in [*MOTIONS[1:], MOTIONS[0]]], seed=1)
+    fair = energy_loss(clip_paths(other), real, GROUP).item()
+    assert fair < energy_loss(clip_paths(collapsed.reshape(other.shape)), real, GROUP).item()
+    assert fair < energy_loss(clip_paths(wrong), real, GROUP).item()
+
+
+def test_energy_loss_pushes_a_collapsed_group_apart():
+    real = clip_paths(clips_of([Scene("circle", "bouncing vertically")], seed=0))
+    nearly = real[:1] + 1e-4 * torch.randn(real.shape, generator=torch.Generator().manual_seed(0))
+    collapsed = nearly.requires_grad_(True)
+    energy_loss(collapsed, real, GROUP).backward()
+    stepped = collapsed.detach() - 0.01 * collapsed.grad
+    spread = lambda paths: paths[..., :2].std(dim=0).mean().item()  # noqa: E731
+    assert spread(stepped) > 2 * spread(collapsed.detach())
+    identical = real[:1].expand_as(real).clone().requires_grad_(True)
+    energy_loss(identical, real, GROUP).backward()
+    assert torch.isfinite(identical.grad).all()  # zero distances within the group: still a finite gradient
 
 
 def test_colour_loss_reads_the_solid_fill_of_real_clips():

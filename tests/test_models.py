@@ -165,6 +165,27 @@ def test_the_motion_network_reads_binary_switches_from_the_noise():
     assert torch.equal(seen["features"][:, -SWITCHES:], torch.sign(noise[:, :SWITCHES]))
 
 
+def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
+    """The turn per frame is bounded so that a whole clip sweeps at most LAYERED_MAX_SWEEP_DEG: a faster orbit
+    jumps further between frames than any real clip and fails the temporal check."""
+    from t2v.config import LAYERED_MAX_SWEEP_DEG
+
+    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 10, 32)
+    with torch.no_grad():
+        G.step.weight.zero_()
+        G.step.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e3]))  # no velocity, no growth, the hardest turn
+    captured = {}
+    G._oscillation = lambda wave: torch.zeros(wave.shape[0], G.frames, 3)
+    G.composite = lambda alpha, rgb, track: captured.setdefault("track", track)
+    with torch.no_grad():
+        G(encode(["circle rotating clockwise"] * 5, VOCAB), torch.randn(5, G.noise_size))
+    track = captured["track"]
+    angle = torch.atan2(track[..., 1], track[..., 0]).numpy()
+    sweep = np.degrees(np.diff(np.unwrap(angle, axis=1), axis=1).sum(axis=1))
+    assert np.all(sweep <= LAYERED_MAX_SWEEP_DEG + 0.01), sweep
+    assert np.all(sweep >= LAYERED_MAX_SWEEP_DEG - 0.5), sweep  # and the bound is reached
+
+
 def test_the_oscillation_phase_wraps_so_it_is_linear_in_the_noise():
     G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
     wave = torch.tensor([[1.0, 0.0, 0.0, 0.3]])
