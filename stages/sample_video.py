@@ -8,6 +8,7 @@ from t2v.dataset import load_heldout
 from t2v.devices import resolve_device
 from t2v.evaluate import breakdown, evaluate, headline
 from t2v.gallery import write_gallery
+from t2v.prompts import CONJUNCTION
 from t2v.sample import write_videos
 from t2v.stage import run_stage
 
@@ -28,6 +29,7 @@ def main(cfg, args) -> str:
             tmp,
             device,
             variety=tuple(cfg.sample.variety),
+            pairs=tuple(cfg.sample.pairs) if CONJUNCTION in vocab else (),
         )
         rows += write_gallery(generator, vocab, scores, cfg.sample.grid, cfg.seed, device, tmp)
     write_json(args.index, rows)
@@ -39,7 +41,14 @@ def main(cfg, args) -> str:
     return (
         f"motion {summary['motion']:.3f} (held-out {summary['motion_heldout']:.3f}), shape "
         f"{summary['shape']:.3f}, colour {summary['colour']:.3f}, diversity {summary['diversity']:.3f}, "
-        f"temporal {summary['temporal']:.3f} -> {args.metrics}"
+        f"temporal {summary['temporal']:.3f}"
+        + (
+            f", binding {summary['binding_seen']:.3f} (held-out {summary['binding_heldout']:.3f}, swapped "
+            f"{summary['binding_swapped']:.3f})"
+            if "binding_seen" in summary
+            else ""
+        )
+        + f" -> {args.metrics}"
     )
 
 

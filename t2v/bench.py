@@ -109,8 +109,12 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
 
     run_cfg = Config(**{**cfg.__dict__})
     run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
+    share = cfg.data.pair_share if arch == "layered" else 0.0  # the seed generator draws one object
     data = generate_dataset(
-        DataConfig(**{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2)}), cfg.seed
+        DataConfig(
+            **{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2), "pair_share": share}
+        ),
+        cfg.seed,
     )
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
     trainer.run_epoch()  # first epoch includes warm-up; time a second one
@@ -140,7 +144,7 @@ def flops_per_clip(trainer) -> float:
     and fake in its own step (2 x 3), then forward and an input-only backward on fakes in G's step (2): 8."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    ids = trainer.ids[:4].to(trainer.device)
+    ids = trainer.items.own[:4].to(trainer.device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         fake = trainer.G(ids, torch.randn(4, trainer.G.noise_size, device=trainer.device))
     g = counter.get_total_flops() / 4

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from t2v.errors import T2VError
-from t2v.prompts import MOTIONS, SHAPES
+from t2v.prompts import COLOURS, MOTIONS, SHAPES
 
 # The widest orbit the layered generator can draw, degrees over a clip (t2v.models.LayeredGenerator bounds its
 # turn per frame): 10% past the default data's widest, 210.
@@ -56,6 +56,16 @@ class DataConfig:
         ],
         min_len=1,
     )
+    pair_share: float = knob(0.25, lo=0.0, hi=0.9)
+    heldout_motion_pairings: list[list[str]] = knob(
+        [
+            ["moving left", "rotating clockwise"],
+            ["bouncing vertically", "zigzagging horizontally"],
+            ["expanding", "moving down-right"],
+        ],
+        min_len=0,
+    )
+    heldout_colour_pairings: list[list[str]] = knob([["red", "green"]], min_len=0)
 
 
 @dataclass
@@ -81,6 +91,7 @@ class TrainConfig:
     variety_weight: float = knob(1.0, lo=0.0, hi=100.0)
     moment_weight: float = knob(5.0, lo=0.0, hi=100.0)
     energy_weight: float = knob(4.0, lo=0.0, hi=100.0)
+    apart_weight: float = knob(1.0, lo=0.0, hi=100.0)
     ema: float = knob(0.0, lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = "bf16"
     log_every: int = knob(10, lo=1)
@@ -122,6 +133,15 @@ class SampleConfig:
             "square bouncing vertically",
             "triangle zigzagging horizontally",
             "circle moving up-right",
+        ],
+        min_len=0,
+    )
+    pairs: list[str] = knob(
+        [
+            "red circle moving left and blue square moving up",
+            "green triangle rotating clockwise and yellow circle moving down",
+            "yellow square moving left and blue triangle rotating clockwise",
+            "red square bouncing vertically and green circle zigzagging horizontally",
         ],
         min_len=0,
     )
@@ -225,15 +245,16 @@ def _check_rules(config: Config) -> None:
     """Every rule beyond type and range, all here: names that must exist (device, prompt words, held-out pairs)
     and rules that tie fields together. A run that passes them does not fail later for its params."""
     from t2v.devices import check_device_name
-    from t2v.prompts import parse_prompt
+    from t2v.prompts import parse_pair, parse_prompt
 
     check_device_name(config.device, "params: device")
-    for key in ("prompts", "variety"):
+    for key, parse in (("prompts", parse_prompt), ("variety", parse_prompt), ("pairs", parse_pair)):
         for prompt in getattr(config.sample, key):
             try:
-                parse_prompt(prompt)
+                parse(prompt)
             except T2VError as err:
                 raise T2VError(f"params: sample.{key}: {err}") from None
+    _check_pairings(config.data)
     for pair in config.data.heldout:
         _check_heldout_pair(pair)
     held = {tuple(pair) for pair in config.data.heldout}
@@ -258,6 +279,12 @@ def _check_rules(config: Config) -> None:
             f"the layered generator turns at most {LAYERED_MAX_SWEEP_DEG:g} degrees over a clip; keep the widest "
             "orbit within that",
         )
+    if config.model.arch == "seed" and config.data.pair_share:
+        raise _fail(
+            "data.pair_share",
+            config.data.pair_share,
+            "the seed generator draws one object per clip: set data.pair_share to 0 or model.arch to layered",
+        )
     size = config.data.size
     if size % 16:
         raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
@@ -269,6 +296,22 @@ def _check_rules(config: Config) -> None:
         )
     if config.data.frames % 2:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
+
+
+def _check_pairings(data: DataConfig) -> None:
+    """Held-out pairings name two motions, or two different colours, and leave some colour pairing to train."""
+    for key, names in (("heldout_motion_pairings", MOTIONS), ("heldout_colour_pairings", tuple(COLOURS))):
+        for pairing in getattr(data, key):
+            if len(pairing) != 2 or any(name not in names for name in pairing):
+                raise _fail(f"data.{key}", pairing, f"expected a pair of: {', '.join(names)}")
+    for pairing in data.heldout_colour_pairings:
+        if pairing[0] == pairing[1]:
+            raise _fail("data.heldout_colour_pairings", pairing, "the two objects of a clip differ in colour")
+    colour_pairings = len(COLOURS) * (len(COLOURS) - 1) // 2
+    if data.pair_share and len({frozenset(p) for p in data.heldout_colour_pairings}) >= colour_pairings:
+        raise _fail(
+            "data.heldout_colour_pairings", data.heldout_colour_pairings, "holds out every pairing: keep one"
+        )
 
 
 def _check_heldout_pair(pair: list[str]) -> None:

@@ -1,7 +1,8 @@
 """The stored training set: its file layout and reading it back (training reads it; make_dataset writes it).
 
 On disk it is one directory of a few files: clips.npy.zst (the .npy of uint8 N, T, H, W, 3, zstd-compressed:
-`zstd -d` gives a plain .npy), meta.npz (per-clip labels and per-frame ground-truth centres and half-sizes) and
+`zstd -d` gives a plain .npy), meta.npz (per-clip labels and per-frame ground-truth centres and half-sizes, of
+the first object and, prefixed `second_`, of a two-object clip's second: shape -1 where a clip has one) and
 prompts.json; the held-out manifest lies beside it.
 """
 
@@ -18,6 +19,7 @@ from t2v.errors import T2VError
 
 CLIPS_FILE = "clips.npy.zst"
 LABEL_FIELDS = ("shape", "colour", "motion", "centres", "sizes")  # per-clip arrays stored in meta.npz
+SECOND = "second_"  # meta.npz's prefix of the second object's fields
 
 
 @dataclass
@@ -29,6 +31,19 @@ class Dataset:
     centres: np.ndarray  # float32 (N, T, 2), (x, y) pixels
     sizes: np.ndarray  # float32 (N, T), half-size pixels
     prompts: list[str]
+    # The second object of two-object clips, LABEL_FIELDS each (N, ...), shape -1 on one-object rows; None when
+    # no clip has two. The first object (the fields above) is drawn in front.
+    second: dict[str, np.ndarray] | None = None
+
+    @property
+    def objects(self) -> np.ndarray:
+        """(N,) objects per clip, 1 or 2."""
+        return 1 + (self.second["shape"] >= 0 if self.second is not None else np.zeros(len(self.shape), bool))
+
+    def fields(self) -> dict[str, np.ndarray]:
+        """What meta.npz holds."""
+        second = {SECOND + k: v for k, v in (self.second or {}).items()}
+        return {**{f: getattr(self, f) for f in LABEL_FIELDS}, **second}
 
 
 def read_clips(path: Path) -> np.ndarray:
@@ -70,5 +85,6 @@ def load_dataset(data_dir: str | Path) -> Dataset:
     clips = read_clips(needed[0])
     with np.load(needed[1]) as meta:
         labels = {k: meta[k] for k in LABEL_FIELDS}
+        second = {k: meta[SECOND + k] for k in LABEL_FIELDS} if SECOND + "shape" in meta else None
     prompts = json.loads(needed[2].read_text())
-    return Dataset(clips=clips, prompts=prompts, **labels)
+    return Dataset(clips=clips, prompts=prompts, second=second, **labels)

@@ -9,10 +9,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from t2v.binding import judge_pair
 from t2v.config import DataConfig
 from t2v.make_dataset import render_scenes
 from t2v.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
-from t2v.prompts import MOTIONS, Scene, parse_prompt
+from t2v.pairings import eval_pairs
+from t2v.prompts import CONJUNCTION, MOTIONS, Scene, parse_prompt, scenes_prompt
 from t2v.sample import generate
 from t2v.scenes import eval_scenes
 from t2v.tracks import Track, measure
@@ -61,12 +63,44 @@ def evaluate(
         spreads.append((scene, split, diversity(tracks, [v.motion and v.temporal for v in verdicts], truth)))
     scores = score(results)
     scores["diversity"] = score_diversity(spreads)
+    scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data)
     scores["tutorial_heldout"] = {
         "prompt": TUTORIAL_HELDOUT_PROMPT,
         **scores["per_prompt"][parse_prompt(TUTORIAL_HELDOUT_PROMPT).prompt()],
     }
     scores["eval_time_s"] = round(time.perf_counter() - start, 1)
     return scores, confusion
+
+
+def evaluate_pairs(
+    generator: torch.nn.Module, vocab: list[str], k: int, seed: int, device: torch.device, data: DataConfig
+) -> dict:
+    """Score k clips of every two-object prompt the binding metric judges (t2v.pairings.eval_pairs): binding
+    (both objects right) and the swapped control (the same clips against the prompt with the motions
+    exchanged), overall, per split and per prompt. Empty when the model never read a two-object prompt."""
+    if CONJUNCTION not in vocab:
+        return {}
+    rows, per_prompt = [], {}
+    for i, (pair, split) in enumerate(tqdm(eval_pairs(data), desc="binding", unit="prompt", leave=False)):
+        prompt = scenes_prompt(pair)
+        verdicts = [
+            judge_pair(clip, pair) for clip in generate(generator, vocab, prompt, k, seed + 7919 + i, device)
+        ]
+        bound = float(np.mean([v.bound for v in verdicts]))
+        swapped = float(np.mean([v.bound_swapped for v in verdicts]))
+        per_prompt[prompt] = {"split": split, "binding": round(bound, 4), "swapped": round(swapped, 4)}
+        rows.append((split, bound, swapped))
+
+    def mean(split: str | None, column: int) -> float:
+        values = [r[column] for r in rows if split in (None, r[0])]
+        return round(float(np.mean(values)), 4) if values else 0.0
+
+    return {
+        "binding": mean(None, 1),
+        "swapped": mean(None, 2),
+        "per_split": {s: {"binding": mean(s, 1), "swapped": mean(s, 2)} for s in ("seen", "heldout")},
+        "per_prompt": per_prompt,
+    }
 
 
 def headline(scores: dict) -> dict:
@@ -87,7 +121,19 @@ def headline(scores: dict) -> dict:
         "colour_heldout": split["heldout"].get("colour_acc", 0.0),
         "diversity_heldout": spread["per_split"].get("heldout", 0.0),
         "tutorial_motion": scores["tutorial_heldout"]["motion_acc"],
+        **_binding_headline(scores.get("pairs") or {}),
         "eval_time_s": scores["eval_time_s"],
+    }
+
+
+def _binding_headline(pairs: dict) -> dict:
+    if not pairs:
+        return {}
+    split = pairs["per_split"]
+    return {
+        "binding_seen": split["seen"]["binding"],
+        "binding_heldout": split["heldout"]["binding"],
+        "binding_swapped": pairs["swapped"],
     }
 
 

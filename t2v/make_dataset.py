@@ -17,6 +17,7 @@ from t2v.config import DataConfig
 from t2v.dataset import CLIPS_FILE, LABEL_FIELDS, Dataset
 from t2v.layout import PAIR_SHIFT, place_apart
 from t2v.motions import sample_tracks
+from t2v.pairings import n_pair_clips, sample_training_pair_scenes
 from t2v.prompts import DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
 from t2v.render import render_clips
 from t2v.scenes import COLOUR_NAMES, PALETTE, heldout_pairs, sample_training_scenes
@@ -108,23 +109,46 @@ RENDER_BLOCK = 128  # clips rendered per step: a buffer this size stays in cache
 def generate_dataset(
     cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None
 ) -> Dataset:
-    """Render the training set. With a sink (for example a file's write), each block of clips is handed to it
-    from one reused buffer and the returned Dataset's clips stay None: memory stays one block, whatever n_clips."""
+    """Render the training set: the one-object clips, then the two-object ones (data.pair_share). With a sink
+    (for example a file's write), each block of clips is handed to it from a reused buffer and the returned
+    Dataset's clips stay None: memory stays one block, whatever n_clips."""
     rng = np.random.default_rng(seed)
-    scenes, prompts = sample_training_scenes(cfg, rng)
+    n_pairs = n_pair_clips(cfg)
+    scenes, prompts = sample_training_scenes(cfg, rng, cfg.n_clips - n_pairs)
+    pair_scenes, pair_prompts = sample_training_pair_scenes(cfg, rng, n_pairs)
     blocks = [
         track_scenes(scenes[lo : lo + TRACK_BLOCK], cfg, rng) for lo in range(0, len(scenes), TRACK_BLOCK)
     ]
+    kept: list[np.ndarray] = []
+    emit = sink or (lambda clips: kept.append(clips.copy()))
+    buffer = np.empty((min(RENDER_BLOCK, cfg.n_clips), cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
+    firsts, seconds = [], []
+    with tqdm(total=cfg.n_clips, desc="render", unit="clip", leave=False) as bar:
+        for block in blocks:
+            for lo in range(0, len(block.prompts), RENDER_BLOCK):
+                rows = slice(lo, min(lo + RENDER_BLOCK, len(block.prompts)))
+                emit(render(block, cfg.size, rows, out=buffer[: rows.stop - lo]))
+                bar.update(rows.stop - lo)
+        for lo in range(0, n_pairs, RENDER_BLOCK):  # tracks drawn and laid out a block at a time
+            clips, first, second = render_pairs(pair_scenes[lo : lo + RENDER_BLOCK], cfg, rng)
+            emit(clips)
+            firsts.append(first)
+            seconds.append(second)
+            bar.update(len(clips))
     data = Dataset(
-        None, *(np.concatenate([getattr(b, f) for b in blocks]) for f in LABEL_FIELDS), prompts=prompts
+        None,
+        *(np.concatenate([getattr(b, f) for b in blocks + firsts]) for f in LABEL_FIELDS),
+        prompts=prompts + pair_prompts,
     )
+    if n_pairs:
+        fill = {"shape": -1, "colour": -1, "motion": -1, "centres": 0.0, "sizes": 0.0}  # one-object rows
+        data.second = {}
+        for f in LABEL_FIELDS:
+            values = np.concatenate([getattr(b, f) for b in seconds])
+            alone = np.full((len(scenes), *values.shape[1:]), fill[f], values.dtype)
+            data.second[f] = np.concatenate([alone, values])
     if sink is None:
-        data.clips = render(data, cfg.size)
-        return data
-    buffer = np.empty((min(RENDER_BLOCK, len(scenes)), cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
-    for lo in tqdm(range(0, len(scenes), RENDER_BLOCK), desc="render", unit="block", leave=False):
-        rows = slice(lo, min(lo + RENDER_BLOCK, len(scenes)))
-        sink(render(data, cfg.size, rows, out=buffer[: rows.stop - lo]))
+        data.clips = np.concatenate(kept)
     return data
 
 
@@ -146,7 +170,7 @@ def write_dataset(cfg: DataConfig, seed: int, out_dir: str | Path) -> Dataset:
         # Closed only when whole: closing a frame short of its declared size (after Ctrl-C or a full disk) would
         # raise its own error over the real one; the half-written temporary file is discarded either way.
         stream.close()
-    write_with(out / "meta.npz", lambda p: np.savez(p, **{f: getattr(data, f) for f in LABEL_FIELDS}))
+    write_with(out / "meta.npz", lambda p: np.savez(p, **data.fields()))
     write_json(out / "prompts.json", data.prompts)
     return data
 

@@ -4,13 +4,14 @@ per-frame DCGAN (`seed`) kept as a baseline. Clips are (B, 3, T, H, W) in [-1, 1
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from t2v.config import LAYERED_MAX_SWEEP_DEG, ModelConfig
-from t2v.prompts import COLOURS, MOTIONS, ROLES, SHAPES, word_role
+from t2v.prompts import COLOURS, CONJUNCTION, MAX_OBJECTS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
 POSE = 3  # the generator's sprite pose: x, y, log-scale
@@ -22,30 +23,40 @@ WAVE = 4  # its oscillation: amplitude x, y, half-period, phase
 
 
 class TextEncoder(nn.Module):
-    """Word embeddings pooled per grammatical role: ids (B, L) -> (B, 3, dim), one vector each for the colour,
-    the shape and the motion words (a learned query attends over that role's words; a learned vector stands in
-    for a role the prompt leaves out, so a prompt without a colour reads as the default one). Appearance and
-    motion then come from disjoint words: the sprite cannot depend on the motion, and an unseen (shape, motion)
-    pair is composed from the words of seen pairs."""
+    """Word embeddings pooled per object and grammatical role: ids (B, L) -> (B, MAX_OBJECTS, 3, dim), for each
+    object (the words before `and`, then after it) one vector each for its colour, shape and motion words (a
+    learned query attends over that object's words of that role; a learned vector stands in for a role the
+    prompt leaves out, so a prompt without a colour reads as the default one, and a one-object prompt's second
+    object is all stand-ins). Appearance and motion then come from disjoint words, and each object's only from
+    its own: the sprite cannot depend on the motion, and an unseen pairing is composed from the words of seen
+    ones."""
 
     def __init__(self, vocab: list[str], dim: int):
         super().__init__()
         self.embed = nn.Embedding(len(vocab), dim, padding_idx=0)
         self.register_buffer("roles", torch.tensor([word_role(w) for w in vocab]), persistent=False)
+        self.conjunction = vocab.index(CONJUNCTION) if CONJUNCTION in vocab else -1
         self.queries = nn.Parameter(torch.randn(len(ROLES), dim) * 0.1)
         self.absent = nn.Parameter(torch.randn(len(ROLES), dim) * 0.1)
         self.scale = 1.0 / math.sqrt(dim)
 
+    def has_second(self, ids: torch.Tensor) -> torch.Tensor:
+        """(B,) whether each prompt names a second object."""
+        return (ids == self.conjunction).any(dim=1)
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        b, r = ids.shape[0], len(ROLES)
         words = self.embed(ids)  # (B, L, D)
-        member = (
-            self.roles[ids][:, None, :] == torch.arange(len(ROLES), device=ids.device)[None, :, None]
-        )  # (B, R, L)
-        scores = torch.einsum("bld,rd->brl", words, self.queries) * self.scale
+        obj = (ids == self.conjunction).cumsum(dim=1).clamp(max=MAX_OBJECTS - 1)
+        role = self.roles[ids]
+        slot = torch.where(role >= 0, obj * r + role, -1)  # (B, L): which (object, role) a word fills
+        member = slot[:, None, :] == torch.arange(MAX_OBJECTS * r, device=ids.device)[None, :, None]
+        scores = torch.einsum("bld,rd->brl", words, self.queries.repeat(MAX_OBJECTS, 1)) * self.scale
         # A finite fill: a role with no words would otherwise softmax to NaN, and NaN leaks through torch.where
         # into the gradients even where the absent vector is chosen.
         pooled = torch.einsum("brl,bld->brd", scores.masked_fill(~member, -1e4).softmax(dim=-1), words)
-        return torch.where(member.any(dim=-1, keepdim=True), pooled, self.absent.to(pooled.dtype))
+        absent = self.absent.repeat(MAX_OBJECTS, 1).to(pooled.dtype)
+        return torch.where(member.any(dim=-1, keepdim=True), pooled, absent).view(b, MAX_OBJECTS, r, -1)
 
 
 class LayeredGenerator(nn.Module):
@@ -73,6 +84,10 @@ class LayeredGenerator(nn.Module):
     # 0.6 radians a frame, the bound before, the fastest generated orbits jumped past the temporal check's limit.
     max_sweep = math.radians(LAYERED_MAX_SWEEP_DEG)
     max_step = 0.25  # normalised frame units per frame
+    # How far the layout may shift an object of a two-object prompt: normalised frame units, the data's layout's
+    # bound (t2v.layout.PAIR_SHIFT, a quarter of the frame).
+    max_shift = 0.5
+    apart_reach = 1.4  # equal-area radii within which an outline lies (a square's corner: 1.25)
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
     # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
@@ -101,29 +116,93 @@ class LayeredGenerator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Linear(hidden, hidden + POSE + WAVE),
         )
+        # Where an object of a two-object prompt goes beside the other: a shift and a turn about the frame centre
+        # of its whole path, from its motion words and both paths; the identity at first.
+        self.layout = nn.Sequential(
+            nn.Linear(e + 4 * frames, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 3)
+        )
+        nn.init.zeros_(self.layout[-1].weight)
+        nn.init.zeros_(self.layout[-1].bias)
         t = torch.arange(frames, dtype=torch.float32)[:, None] * (
             2 * math.pi / torch.tensor(self.clock_periods)
         )
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
-        self.rnn = nn.GRUCell(e + self.frame_noise + 3 + self.clock.shape[1], hidden)
+        self.rnn = nn.GRUCell(e + self.frame_noise + POSE + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
 
     @property
-    def noise_size(self) -> int:
+    def object_noise_size(self) -> int:
         return self.noise_dim + self.frames * self.frame_noise
 
-    def forward(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        b, t = ids.shape[0], self.frames
-        z_motion, z_frames = noise.split([self.noise_dim, t * self.frame_noise], dim=1)
-        colour, shape, motion = self.text(ids).unbind(dim=1)
+    @property
+    def noise_size(self) -> int:
+        """Noise per prompt: one object's for each object a prompt may name (a one-object prompt uses the first)."""
+        return MAX_OBJECTS * self.object_noise_size
+
+    def forward(
+        self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Clips (B, 3, T, H, W) of the prompts ids (B, L). With slots (B,) (0: the first object, 1: the second),
+        instead each clip's one object as seen (the second with what the first hides taken out) and the mean
+        overlap of two objects' outlines (Layers.overlap), for training."""
+        layers = self.draw(ids, noise)
+        if slots is None:
+            return layers.composite()
+        return layers.visible(slots), layers.overlap(self.apart_reach)
+
+    def draw(self, ids: torch.Tensor, noise: torch.Tensor) -> Layers:
+        """One layer per object: the prompts' first objects, then the second objects of those that name two."""
+        b = ids.shape[0]
+        words = self.text(ids)  # (B, objects, roles, D)
+        rows = torch.nonzero(self.text.has_second(ids)).squeeze(1)
+        first, second = noise.view(b, MAX_OBJECTS, -1).unbind(dim=1)
+        words = torch.cat([words[:, 0], words[rows, 1]])
+        partner = torch.full((len(words),), -1, dtype=torch.long, device=ids.device)
+        partner[rows] = torch.arange(b, len(words), device=ids.device)
+        partner[b:] = rows
+        colour, shape, motion = words.unbind(dim=1)
 
         # Fill and mask are fitted to the real clips with the same words (t2v.losses.colour_loss, shape_loss),
         # not learned adversarially: the discriminator's gradient pushes a fill past its real colour, and bent
         # a triangle's apex into a soft chimney that sampling drew as a tower.
         alpha = self.sprite(shape).detach()
-        rgb = self.paint_colour(colour).detach()  # (B, 3)
+        rgb = self.paint_colour(colour).detach()  # (n, 3)
+        track = self._track(motion, torch.cat([first, second[rows]]))
+        if len(rows):
+            track, kept_apart = self._lay_out(track, motion, partner)
+        else:
+            kept_apart = track
+        return Layers(self.coverage(alpha, track), rgb, kept_apart[..., :2], self._radius(kept_apart), rows)
+
+    def _lay_out(
+        self, track: torch.Tensor, motion: torch.Tensor, partner: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Place the objects of two-object prompts beside each other, as the data's layout does (t2v.layout):
+        each whole path shifted and turned about the frame centre, by the layout network, which reads the
+        object's motion words and both paths, never the other object's words. An object's motion is its own
+        words' alone; where it goes may depend on the other. partner (n,): the row of the other object of its
+        prompt, -1 for none. -> (the paths laid out, the same with only the layout's gradient: for the overlap
+        term, which must move the layout, not bend the motions)."""
+        has = (partner >= 0).to(track.dtype)[:, None]
+        path = track[..., :2].detach().flatten(1)
+        out = self.layout(torch.cat([motion.detach(), path, path[partner.clamp(min=0)]], dim=1))
+        shift = self.max_shift * torch.tanh(out[:, :2]) * has
+        angle = math.pi * torch.tanh(out[:, 2]) * has[:, 0]
+
+        def place(path: torch.Tensor) -> torch.Tensor:
+            cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+            x, y = path[..., 0], path[..., 1]
+            turned = torch.stack([cos * x - sin * y, sin * x + cos * y], dim=-1) + shift[:, None]
+            return torch.cat([turned, path[..., 2:]], dim=-1)
+
+        return place(track), place(track.detach())
+
+    def _track(self, motion: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Each object's pose per frame (n, T, 3): x, y in [-1, 1] frame units, log-scale."""
+        n, t = motion.shape[0], self.frames
+        z_motion, z_frames = noise.split([self.noise_dim, t * self.frame_noise], dim=1)
 
         # Binary switches, the signs of some of the noise: a choice between two modes (which way a zigzag
         # advances, which wall a bounce turns at) is then linear in the input, where Gaussian noise alone needs a
@@ -136,10 +215,10 @@ class LayeredGenerator(nn.Module):
         reach, angle = pose[:, 0], math.pi * pose[:, 1]
         pose = torch.stack([reach * torch.cos(angle), reach * torch.sin(angle), pose[:, 2]], dim=1)
         poses = [pose]
-        z_frames = z_frames.view(b, t, self.frame_noise)
+        z_frames = z_frames.view(n, t, self.frame_noise)
         for step in range(1, t):
             # The network sees where the sprite is (a bounce depends on the distance to the edge) and a clock.
-            clock = self.clock[step].expand(b, -1)
+            clock = self.clock[step].expand(n, -1)
             hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
             velocity_x, velocity_y, grow, turn = self.step(hidden).unbind(dim=1)
             angle = self.max_turn * torch.tanh(turn / (2 * self.max_turn))
@@ -157,8 +236,7 @@ class LayeredGenerator(nn.Module):
                 dim=1,
             )
             poses.append(pose)
-        track = torch.stack(poses, dim=1)  # (B, T, 3): x, y in [-1, 1] frame units, log-scale
-        return self.composite(alpha, rgb, track + self._oscillation(wave))
+        return torch.stack(poses, dim=1) + self._oscillation(wave)
 
     def sprite(self, shape: torch.Tensor) -> torch.Tensor:
         """The sprite's alpha from the shape role's vector: (B, 1, n, n) in [0, 1]."""
@@ -174,11 +252,11 @@ class LayeredGenerator(nn.Module):
 
     def masks(self, ids: torch.Tensor) -> torch.Tensor:
         """The alpha each prompt draws its sprite with: ids (B, L) -> (B, 1, n, n)."""
-        return self.sprite(self.text(ids)[:, 1])
+        return self.sprite(self.text(ids)[:, 0, 1])  # the first object's
 
     def colours(self, ids: torch.Tensor) -> torch.Tensor:
         """The fill each prompt paints its sprite with: ids (B, L) -> (B, 3) in [-1, 1]."""
-        return self.paint_colour(self.text(ids)[:, 0])
+        return self.paint_colour(self.text(ids)[:, 0, 0])
 
     def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
         """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3).
@@ -195,13 +273,19 @@ class LayeredGenerator(nn.Module):
         offset = amplitude[:, None, :] * triangle[..., None]
         return F.pad(offset, (0, 1))
 
-    def composite(self, alpha: torch.Tensor, rgb: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
-        """alpha (B, 1, h, w) in [0, 1], rgb (B, 3) in [-1, 1], track (B, T, 3) -> clips (B, 3, T, H, W)."""
-        b, t, s = track.shape[0], track.shape[1], self.size
+    def _log_scale(self, track: torch.Tensor) -> torch.Tensor:
         lo, hi = self.log_scale_range
         mid, half = (lo + hi) / 2, (hi - lo) / 2
-        log_scale = mid + half * torch.tanh((track[..., 2] - mid) / half)  # soft bounds keep gradients alive
-        inv = 1.0 / (self.base_extent * torch.exp(log_scale))
+        return mid + half * torch.tanh((track[..., 2] - mid) / half)  # soft bounds keep gradients alive
+
+    def _radius(self, track: torch.Tensor) -> torch.Tensor:
+        """The sprite's equal-area radius per frame (n, T), frame units: its box reaches SHAPE_REACH of them."""
+        return self.base_extent * torch.exp(self._log_scale(track)) / SHAPE_REACH
+
+    def coverage(self, alpha: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+        """alpha (n, 1, h, w) in [0, 1] moved along track (n, T, 3) -> coverage (n, 1, T, H, W) in [0, 1]."""
+        b, t, s = track.shape[0], track.shape[1], self.size
+        inv = 1.0 / (self.base_extent * torch.exp(self._log_scale(track)))
         zero = torch.zeros_like(inv)
         theta = torch.stack(
             [
@@ -213,8 +297,70 @@ class LayeredGenerator(nn.Module):
         grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 1, s, s], align_corners=False)
         masks = alpha.unsqueeze(1).expand(b, t, *alpha.shape[1:]).reshape(b * t, *alpha.shape[1:])
         cover = F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        cover = cover.view(b, 1, t, s, s)
-        return rgb[:, :, None, None, None] * cover + (1.0 - cover)  # over white (+1)
+        return cover.view(b, 1, t, s, s)
+
+
+def over_white(rgb: torch.Tensor, cover: torch.Tensor) -> torch.Tensor:
+    """A flat colour (n, 3) in [-1, 1] at coverage (n, 1, T, H, W) over white -> clips (n, 3, T, H, W)."""
+    return rgb[:, :, None, None, None] * cover + (1.0 - cover)
+
+
+def separate(clips: torch.Tensor, fills: torch.Tensor) -> torch.Tensor:
+    """The object of fill fills[:, 0] alone on white, as much of it as shows, from clips (B, 3, T, H, W) of it
+    beside an object of fill fills[:, 1] (B, 2, 3) in [-1, 1]: each pixel read as white less non-negative
+    coverages of the two fills, by least squares (t2v.binding.unmix's reading, here in torch on a batch)."""
+    inks = 1.0 - fills  # (B, 2, 3)
+    gram = inks @ inks.transpose(1, 2)  # (B, 2, 2)
+    projected = torch.einsum("bkc,bcthw->bkthw", inks, 1.0 - clips)
+    cover = torch.einsum("bjk,bkthw->bjthw", torch.linalg.inv(gram), projected)
+    alone = (projected[:, 0] / gram[:, 0, 0, None, None, None]).clamp(min=0.0)  # where the other is absent
+    own = torch.where(cover[:, 1] < 0, alone, cover[:, 0].clamp(min=0.0)).clamp(max=1.0)
+    return over_white(fills[:, 0], own[:, None])
+
+
+@dataclass
+class Layers:
+    """What LayeredGenerator draws for B prompts, P of which name two objects: per object (the B first objects,
+    then the P second ones) its coverage (B + P, 1, T, H, W), fill (B + P, 3), centre (B + P, T, 2) and
+    equal-area radius (B + P, T) in frame units; rows (P,): the prompts with a second object."""
+
+    cover: torch.Tensor
+    rgb: torch.Tensor
+    centre: torch.Tensor
+    radius: torch.Tensor
+    rows: torch.Tensor
+
+    @property
+    def prompts(self) -> int:
+        return len(self.cover) - len(self.rows)
+
+    def composite(self) -> torch.Tensor:
+        """The clips, each second object behind its first: (B, 3, T, H, W)."""
+        b = self.prompts
+        behind = torch.ones(b, 3, *self.cover.shape[2:], device=self.cover.device, dtype=self.cover.dtype)
+        behind = behind.index_copy(0, self.rows, over_white(self.rgb[b:], self.cover[b:]))
+        front = self.cover[:b]
+        return self.rgb[:b, :, None, None, None] * front + (1.0 - front) * behind
+
+    def visible(self, slots: torch.Tensor) -> torch.Tensor:
+        """Each prompt's object `slots` (B,) alone on white, as much of it as shows: (B, 3, T, H, W)."""
+        b = self.prompts
+        clips = over_white(self.rgb[:b], self.cover[:b])
+        back = slots[self.rows] == 1
+        if back.any():
+            rows = self.rows[back]
+            shown = self.cover[b:][back] * (1.0 - self.cover[rows])
+            clips = clips.index_copy(0, rows, over_white(self.rgb[b:][back], shown))
+        return clips
+
+    def overlap(self, reach: float) -> torch.Tensor:
+        """How far two objects' outlines reach into each other, mean over frames and two-object prompts (frame
+        units; 0 without any): each outline taken to lie within `reach` equal-area radii of its centre."""
+        if not len(self.rows):
+            return self.centre.new_zeros(())
+        b = self.prompts
+        gap = (self.centre[self.rows] - self.centre[b:]).norm(dim=-1)
+        return F.relu(reach * (self.radius[self.rows] + self.radius[b:]) - gap).mean()
 
 
 class ClipJudge(nn.Module):
@@ -393,7 +539,7 @@ class VideoDiscriminator(ClipJudge):
 
     def judge(self, features: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Score (B,) of clip features against text ids: high for a real clip that matches its text."""
-        text = self.project(self.text(ids).flatten(1))
+        text = self.project(self.text(ids)[:, 0].flatten(1))  # clips of one object, judged by its words
         return self.score(features).squeeze(1) + (text * features).sum(dim=1)
 
     def classify(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:

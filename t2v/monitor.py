@@ -43,7 +43,7 @@ class Monitor:
         rng = np.random.default_rng(seed)
         self.real = []  # per scene: REAL_DRAWS lists of real tracks of its motion (any shape: paths are alike)
         for scene in self.scenes:
-            rows = np.flatnonzero(data.motion == MOTIONS.index(scene.motion))
+            rows = np.flatnonzero((data.motion == MOTIONS.index(scene.motion)) & (data.objects == 1))
             picks = rng.choice(
                 rows, (REAL_DRAWS, CLIPS_PER_PROMPT), replace=len(rows) < REAL_DRAWS * CLIPS_PER_PROMPT
             )

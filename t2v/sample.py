@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from t2v.prompts import parse_prompt
+from t2v.errors import T2VError
+from t2v.prompts import CONJUNCTION, parse_scenes, show
 from t2v.video_io import to_uint8, write_clips
 from t2v.vocab import encode
 
@@ -32,7 +33,11 @@ def generate_blocks(
 ) -> Iterator[np.ndarray]:
     """n clips for one prompt, GENERATE_BATCH at a time, as uint8 blocks (b, T, H, W, 3); the same n and seed
     give the same clips."""
-    parse_prompt(prompt)
+    if len(parse_scenes(prompt)) > 1 and CONJUNCTION not in vocab:
+        raise T2VError(
+            f"prompt {show(prompt)} names two objects, and this model was trained on one-object prompts only "
+            "(data.pair_share 0)"
+        )
     rng = torch.Generator().manual_seed(seed)
     generator = generator.to(device)
     for start in range(0, n, GENERATE_BATCH):
@@ -67,15 +72,18 @@ def write_videos(
     out_dir: Path,
     device: torch.device,
     variety: tuple[str, ...] = (),
+    pairs: tuple[str, ...] = (),
 ) -> list[dict]:
-    """An MP4 and a GIF of n clips per prompt, and a GIF of VARIETY_CLIPS clips per `variety` prompt (rows
-    with "variety": true), for the report to show beside as many real clips."""
+    """An MP4 and a GIF of n clips per prompt and per two-object prompt of `pairs` (rows with "pair": true),
+    and a GIF of VARIETY_CLIPS clips per `variety` prompt (rows with "variety": true), for the report to show
+    beside as many real clips."""
     rows = []
-    for prompt in tqdm(prompts, desc="videos", unit="prompt", leave=False):
+    for prompt in tqdm([*prompts, *pairs], desc="videos", unit="prompt", leave=False):
         clips = generate(generator, vocab, prompt, n, seed, device)
         write_clips(clips, out_dir / f"{slug(prompt)}.mp4", fps=fps)
         write_clips(clips, out_dir / f"{slug(prompt)}.gif", fps=fps, scale=1)  # the report scales it up
-        rows.append({"prompt": prompt, "gif": f"{slug(prompt)}.gif", "mp4": f"{slug(prompt)}.mp4"})
+        row = {"prompt": prompt, "gif": f"{slug(prompt)}.gif", "mp4": f"{slug(prompt)}.mp4"}
+        rows.append({**row, "pair": True} if prompt in pairs else row)
     for prompt in variety:
         name = f"variety-{slug(prompt)}.gif"
         write_clips(

@@ -32,21 +32,27 @@ def eval_scenes(held: set[tuple[str, str]]) -> list[tuple[Scene, str]]:
     ]
 
 
-def sample_training_scenes(cfg: DataConfig, rng: np.random.Generator) -> tuple[list[Scene], list[str]]:
-    """Balanced over training pairs, random colour; the default colour is sometimes left unnamed and
-    diagonals are sometimes written `moving diagonally X`, so every accepted phrasing is trained."""
+def sample_training_scenes(
+    cfg: DataConfig, rng: np.random.Generator, n: int | None = None
+) -> tuple[list[Scene], list[str]]:
+    """n one-object scenes (cfg.n_clips when None), balanced over training pairs, random colour; the default
+    colour is sometimes left unnamed and diagonals are sometimes written `moving diagonally X`, so every
+    accepted phrasing is trained."""
+    n = cfg.n_clips if n is None else n
     pairs = training_pairs(cfg)
-    order = rng.permutation(np.arange(cfg.n_clips) % len(pairs))
-    colours = rng.integers(0, len(COLOUR_NAMES), cfg.n_clips)
-    omit_colour = rng.random(cfg.n_clips) < 0.5
-    diagonally = rng.random(cfg.n_clips) < 0.5
-    scenes, prompts = [], []
-    for i, pair_index in enumerate(order):
-        shape, motion = pairs[pair_index]
-        name = COLOUR_NAMES[colours[i]]
-        scene = Scene(shape, motion, None if name == DEFAULT_COLOUR and omit_colour[i] else name)
-        scenes.append(scene)
-        prompts.append(
-            scene.prompt(diagonally=bool(diagonally[i]) and motion.removeprefix("moving ") in DIAGONALS)
-        )
-    return scenes, prompts
+    order = rng.permutation(np.arange(n) % len(pairs))
+    colours = rng.integers(0, len(COLOUR_NAMES), n)
+    omit_colour = rng.random(n) < 0.5
+    diagonally = rng.random(n) < 0.5
+    scenes = [named_scene(*pairs[p], COLOUR_NAMES[c], o) for p, c, o in zip(order, colours, omit_colour)]
+    return scenes, [written(scene, d) for scene, d in zip(scenes, diagonally)]
+
+
+def named_scene(shape: str, motion: str, colour: str, omit_default: bool) -> Scene:
+    """The scene of a shape in a colour, its colour left unnamed when it is the default and omit_default."""
+    return Scene(shape, motion, None if colour == DEFAULT_COLOUR and omit_default else colour)
+
+
+def written(scene: Scene, diagonally: bool) -> str:
+    """The scene's prompt, a diagonal written `moving diagonally X` when asked."""
+    return scene.prompt(diagonally=bool(diagonally) and scene.motion.removeprefix("moving ") in DIAGONALS)

@@ -19,7 +19,7 @@ import torch.distributed as dist
 from dvclive import Live
 from tqdm import tqdm
 
-from t2v import checkpoint, losses, models, prompts
+from t2v import checkpoint, losses, models, objects, prompts
 from t2v import vocab as vocabulary
 from t2v.config import Config
 from t2v.dataset import Dataset
@@ -27,11 +27,10 @@ from t2v.errors import T2VError
 from t2v.models import build_discriminator, build_generator
 from t2v.monitor import STEP_METRICS, Monitor, log_epoch, open_live
 from t2v.scenes import heldout_pairs
-from t2v.vocab import encode
 
 # The code a training state depends on beyond params and data: a changed model or loop starts afresh
 # rather than resuming (or, at its last epoch, re-saving) what the old code trained.
-TRAINING_CODE = (losses, models, prompts, vocabulary)
+TRAINING_CODE = (losses, models, objects, prompts, vocabulary)
 
 
 def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -144,9 +143,9 @@ class Trainer:
         betas = tuple(cfg.train.betas)
         self.opt_g = torch.optim.Adam(_generator_groups(self.G), lr=cfg.train.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
-        self.ids = encode(data.prompts, vocab)
-        self.labels = torch.from_numpy(np.stack([data.shape, data.colour, data.motion], axis=1)).long()
-        self.pairs = self.labels[:, 0] * len(prompts.MOTIONS) + self.labels[:, 2]  # (shape, motion) per clip
+        self.items = objects.object_items(data, vocab)  # what a batch is made of: objects, not clips
+        labels = self.items.labels
+        self.pairs = labels[:, 0] * len(prompts.MOTIONS) + labels[:, 2]  # (shape, motion) per object
         self.epoch, self.step, self.clips, self.seconds = 0, 0, 0, 0.0  # clips: real clips seen
         self.live: Live | None = None  # the dvclive run the main process logs steps to
         self.fingerprint = fingerprint(cfg, data)
@@ -205,14 +204,19 @@ class Trainer:
             batches, desc=f"epoch {self.epoch + 1}/{hyper.epochs}", leave=False, disable=not self.is_main
         )
         for idx in bar:
-            real, ids, labels = self._batch(idx)
-            wrong, noise = self._draw(ids, rng)
+            real, prompt, ids, labels = self._batch(idx)
+            wrong, noise = self._draw(idx, rng)
 
-            # (1) Update D: real clips with their text read real; fakes and real clips with a wrong text, fake.
-            # The ink paths are computed once per batch: both steps and every path term read them (the fakes'
-            # keeps its graph for the generator's step).
+            # (1) Update D: real objects with their words read real; fakes and real objects with other words
+            # (another object's, or their own with the other object's motion), fake. The generator draws each
+            # item's whole prompt; the fake is the item's object as it shows, judged by its own words. The ink
+            # paths are computed once per batch: both steps and every path term read them (the fakes' keeps its
+            # graph for the generator's step).
             with self.autocast:
-                fake = self.G_train(ids, noise)
+                if isinstance(self.G, models.LayeredGenerator):
+                    fake, overlap = self.G_train(prompt, noise, self.items.slot[idx].to(self.device))
+                else:
+                    fake, overlap = self.G_train(prompt, noise), None
                 fake_path = models.clip_paths(fake)
                 with torch.no_grad():
                     real_path = models.clip_paths(real)
@@ -239,6 +243,8 @@ class Trainer:
                     paint,
                     mask,
                 )
+                if overlap is not None and hyper.apart_weight:
+                    loss_g = loss_g + hyper.apart_weight * overlap
             _optimise(self.opt_g, loss_g)
 
             # (3) EMA of G, only when sampled from.
@@ -271,15 +277,25 @@ class Trainer:
         )
         return [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
 
-    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Real clips (B, 3, T, H, W), their prompt ids and labels (shape, colour, motion), on the device."""
-        real = to_clips(self.data.clips[idx.numpy()], self.device)
-        return real, self.ids[idx].to(self.device), self.labels[idx].to(self.device)
+    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Items idx on the device: the real objects as they show (B, 3, T, H, W), the prompts their clips were
+        drawn from (what the generator reads), the objects' own words and their labels (shape, colour, motion)."""
+        items = self.items
+        real = to_clips(self.data.clips[items.clip[idx].numpy()], self.device)
+        paired = torch.nonzero(items.paired[idx]).squeeze(1)
+        if len(paired):
+            real[paired] = models.separate(real[paired], items.fills[idx[paired]].to(self.device))
+        to = self.device
+        return real, items.ids[idx].to(to), items.own[idx].to(to), items.labels[idx].to(to)
 
-    def _draw(self, ids: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A wrong text for each clip (the batch's texts rolled by a random shift) and the generator's noise."""
-        wrong = ids.roll(int(torch.randint(1, max(2, len(ids)), (1,), generator=rng)), dims=0)
-        return wrong, torch.randn(len(ids), self.G.noise_size, generator=rng).to(self.device)
+    def _draw(self, idx: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Wrong words for each item (its own with the other object's motion where that differs, else the
+        batch's words rolled by a random shift) and the generator's noise."""
+        own, swapped = self.items.own[idx], self.items.swapped[idx]
+        wrong = own.roll(int(torch.randint(1, max(2, len(own)), (1,), generator=rng)), dims=0)
+        swap = (swapped != own).any(dim=1, keepdim=True)
+        wrong = torch.where(swap, swapped, wrong)
+        return wrong.to(self.device), torch.randn(len(own), self.G.noise_size, generator=rng).to(self.device)
 
     def _record(
         self,

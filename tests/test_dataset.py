@@ -8,7 +8,7 @@ import pytest
 from t2v.config import DataConfig
 from t2v.dataset import load_dataset
 from t2v.make_dataset import generate_dataset, heldout_manifest, render_scenes, write_dataset
-from t2v.prompts import COLOURS, DIRECTIONS, SHAPES, Scene, parse_prompt
+from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS, SHAPES, Scene, parse_prompt, parse_scenes
 from t2v.render import render_clips
 from t2v.scenes import COLOUR_NAMES, PALETTE, training_pairs
 from t2v.tracks import measure
@@ -139,7 +139,7 @@ def test_streamed_file_holds_the_same_clips_as_rendering_in_memory(tmp_path):
 def test_rendering_a_box_around_each_shape_equals_rendering_the_whole_frame(size, frames):
     """Only a box around each shape is computed; shapes leaving the frame and the largest ones included."""
     data = generate_dataset(
-        DataConfig(n_clips=200, size=size, frames=frames, shape_size=[0.05, 0.25]), seed=2
+        DataConfig(n_clips=200, size=size, frames=frames, shape_size=[0.05, 0.25], pair_share=0.0), seed=2
     )
     whole = render_clips(data.shape, PALETTE[data.colour], data.centres, data.sizes, size, box=size)
     assert np.array_equal(data.clips, whole)
@@ -149,7 +149,8 @@ def test_rendering_a_box_around_each_shape_equals_rendering_the_whole_frame(size
 def test_heldout_pairs_never_reach_training_yet_their_words_do():
     cfg = DataConfig(n_clips=2000)
     data = generate_dataset(cfg, seed=0)
-    seen = {(SHAPES[s], parse_prompt(p).motion) for s, p in zip(data.shape, data.prompts)}
+    seen = {(scene.shape, scene.motion) for p in data.prompts for scene in parse_scenes(p)}
+    assert seen == {(SHAPES[s], MOTIONS[m]) for s, m in zip(data.shape, data.motion)}
     held = {tuple(p) for p in cfg.heldout}
     assert ("circle", "moving up-right") in held
     assert not seen & held
@@ -167,10 +168,17 @@ def test_heldout_pairs_never_reach_training_yet_their_words_do():
 def test_labels_match_prompts_and_tracks_match_pixels():
     data = generate_dataset(DataConfig(n_clips=64), seed=1)
     for i, prompt in enumerate(data.prompts):
-        scene = parse_prompt(prompt)
-        assert SHAPES[data.shape[i]] == scene.shape and COLOUR_NAMES[data.colour[i]] == (
-            scene.colour or "blue"
-        )
+        scenes = parse_scenes(prompt)
+        labels = [(data.shape[i], data.colour[i], data.motion[i])]
+        if len(scenes) == 2:
+            labels.append(tuple(data.second[k][i] for k in ("shape", "colour", "motion")))
+        assert labels == [
+            (SHAPES.index(s.shape), COLOUR_NAMES.index(s.colour or "blue"), MOTIONS.index(s.motion))
+            for s in scenes
+        ]
+        if len(scenes) == 2:
+            continue  # pairs' pixels against their tracks: tests/test_pairings.py
+        scene = scenes[0]
         track = measure(data.clips[i])
         inside = track.visible & ~track.touches_edge
         if scene.shape != "triangle":  # a triangle's centroid sits below its box centre

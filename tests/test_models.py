@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -70,7 +72,7 @@ def test_text_encoder_reads_each_role_from_its_own_words():
         ],
         VOCAB,
     )
-    colour, shape, motion = encoder(ids).unbind(dim=1)
+    colour, shape, motion = encoder(ids)[:, 0].unbind(dim=1)
     assert (
         not torch.allclose(colour[0], colour[1])
         and torch.equal(shape[0], shape[1])
@@ -176,9 +178,9 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
         G.step.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e3]))  # no velocity, no growth, the hardest turn
     captured = {}
     G._oscillation = lambda wave: torch.zeros(wave.shape[0], G.frames, 3)
-    G.composite = lambda alpha, rgb, track: captured.setdefault("track", track)
+    G.coverage = lambda alpha, track: captured.setdefault("track", track)
     with torch.no_grad():
-        G(encode(["circle rotating clockwise"] * 5, VOCAB), torch.randn(5, G.noise_size))
+        G.draw(encode(["circle rotating clockwise"] * 5, VOCAB), torch.randn(5, G.noise_size))
     track = captured["track"]
     angle = torch.atan2(track[..., 1], track[..., 0]).numpy()
     sweep = np.degrees(np.diff(np.unwrap(angle, axis=1), axis=1).sum(axis=1))
@@ -269,3 +271,65 @@ def test_sampling_draws_the_learned_mask_with_sharper_edges():
     assert partial[1] < 0.5 * partial[0], f"fewer part-covered sprite pixels when sampling: {partial}"
     covered = [(alpha >= 0.5).sum().item() for alpha in (soft, sharp)]
     assert covered[0] == covered[1], "the same outline, drawn sharper"
+
+
+PAIR_VOCAB = build_vocab(
+    ["red circle moving left and blue square moving up", "green triangle rotating clockwise"]
+)
+
+
+def test_each_objects_words_are_pooled_apart():
+    """Per-object role pooling: a two-object prompt's first object reads exactly as that object alone, and its
+    second as the second alone; a one-object prompt's second object is all stand-ins."""
+    encoder = TextEncoder(PAIR_VOCAB, 16)
+    both, first, second = encoder(
+        encode(
+            [
+                "red circle moving left and blue square moving up",
+                "red circle moving left",
+                "blue square moving up",
+            ],
+            PAIR_VOCAB,
+        )
+    ).unbind(0)
+    assert torch.allclose(both[0], first[0]) and torch.allclose(both[1], second[0])
+    assert torch.allclose(first[1], encoder.absent)
+
+
+def test_the_second_object_is_drawn_behind_the_first_and_keeps_its_own_look():
+    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), PAIR_VOCAB, 8, 32).eval()
+    prompts = [
+        "red circle moving left and blue square moving up",
+        "red circle moving left and green triangle rotating clockwise",
+    ]
+    noise = torch.randn(1, G.noise_size).expand(2, -1)
+    with torch.no_grad():
+        layers = G.draw(encode(prompts, PAIR_VOCAB), noise)
+        clips = layers.composite()
+    # where both objects cover a pixel it shows the first's fill, where only the second does, the second's
+    cover = torch.zeros(4, 1, 8, 32, 32)
+    cover[:2, :, :, :16], cover[2:, :, :, 8:24] = 1.0, 1.0  # first objects: top half; second: a middle band
+    drawn = replace(layers, cover=cover).composite().permute(0, 2, 3, 4, 1)  # (B, T, H, W, 3)
+    assert torch.allclose(drawn[:, :, 12], layers.rgb[:2, None, None].expand(-1, 8, 32, -1))
+    assert torch.allclose(drawn[:, :, 20], layers.rgb[2:, None, None].expand(-1, 8, 32, -1))
+    assert (drawn[:, :, 28] == 1.0).all()
+    # the first object's fill and outline come from its own words: the second's words change neither
+    assert torch.equal(layers.rgb[0], layers.rgb[1])
+    assert torch.equal(
+        G.masks(encode(["red circle moving left"], PAIR_VOCAB))[0],
+        G.sprite(G.text(encode(prompts, PAIR_VOCAB))[:, 0, 1])[1],
+    )
+    alone = G(encode(["red circle moving left"], PAIR_VOCAB), noise[:1])
+    assert not torch.allclose(alone, clips[:1]), "the second object is drawn"
+
+
+def test_overlap_penalises_outlines_that_reach_into_each_other():
+    from t2v.models import Layers
+
+    # two prompts of two objects: first objects at the centre, second objects 0.1 and 0.9 away, radii 0.2
+    centre = torch.tensor([[[0.0, 0.0]], [[0.0, 0.0]], [[0.1, 0.0]], [[0.9, 0.0]]])
+    layers = Layers(
+        torch.zeros(4, 1, 1, 4, 4), torch.zeros(4, 3), centre, torch.full((4, 1), 0.2), torch.arange(2)
+    )
+    assert layers.overlap(1.0).item() == pytest.approx((0.4 - 0.1) / 2)
+    assert layers.overlap(0.2).item() == 0.0

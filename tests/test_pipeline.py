@@ -9,6 +9,7 @@ import time
 import pytest
 import yaml
 
+from t2v.config import SampleConfig
 from tests.conftest import commit_all, run
 
 pytestmark = pytest.mark.slow
@@ -149,7 +150,9 @@ def test_report_opens_offline_in_a_real_browser(pipeline_repo, tmp_path):
                    scorecard: document.querySelectorAll('#scorecard tr.met, #scorecard tr.unmet').length,
                    gallery: document.querySelectorAll('#gallery img').length,
                    strip: document.querySelectorAll('img[alt="per-epoch samples"]').length,
-                   confusion: document.querySelectorAll('#confusion tr').length};
+                   confusion: document.querySelectorAll('#confusion tr').length,
+                   binding: document.querySelectorAll('#binding tr').length,
+                   pairs: document.querySelectorAll('#pairs img').length};
       const pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
       document.body.appendChild(pre);});</script>"""
     probed = tmp_path / "index.html"
@@ -175,5 +178,11 @@ def test_report_opens_offline_in_a_real_browser(pipeline_repo, tmp_path):
     found = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom).group(1).replace("&quot;", '"'))
     assert found["images"] >= 3 and found["broken"] == 0, found
     assert (
-        found["scorecard"] == 7 and found["gallery"] >= 3 and found["strip"] == 1 and found["confusion"] == 17
+        found["scorecard"] == 10
+        and found["gallery"] >= 3
+        and found["strip"] == 1
+        and found["confusion"] == 17
     ), found
+    assert found["binding"] > 10 and found["pairs"] == 2 * len(SampleConfig().pairs), (
+        found
+    )  # generated and ground truth per prompt
