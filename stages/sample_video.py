@@ -8,7 +8,7 @@ from t2v.dataset import load_heldout
 from t2v.devices import resolve_device
 from t2v.evaluate import breakdown, evaluate, headline
 from t2v.gallery import write_gallery
-from t2v.prompts import CONJUNCTION
+from t2v.prompts import CONJUNCTION, parse_scenes
 from t2v.sample import write_videos
 from t2v.stage import run_stage
 
@@ -17,19 +17,23 @@ def main(cfg, args) -> str:
     device = resolve_device(cfg.device)
     generator, vocab, _ = load_generator(args.model)
     heldout = load_heldout(args.heldout)  # every input is read before the first output is replaced
+    prompts = [p for p in cfg.sample.prompts if CONJUNCTION in vocab or len(parse_scenes(p)) == 1]
+    if len(prompts) < len(cfg.sample.prompts):
+        print(
+            f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): the model read none in training"
+        )
     scores, confusion = evaluate(generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data)
     with atomic_dir(args.videos) as tmp:
         rows = write_videos(
             generator,
             vocab,
-            cfg.sample.prompts,
+            prompts,
             cfg.sample.grid,
             cfg.seed,
             cfg.sample.fps,
             tmp,
             device,
             variety=tuple(cfg.sample.variety),
-            pairs=tuple(cfg.sample.pairs) if CONJUNCTION in vocab else (),
         )
         rows += write_gallery(generator, vocab, scores, cfg.sample.grid, cfg.seed, device, tmp)
     write_json(args.index, rows)

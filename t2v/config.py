@@ -56,16 +56,16 @@ class DataConfig:
         ],
         min_len=1,
     )
-    pair_share: float = knob(0.25, lo=0.0, hi=0.9)
-    heldout_motion_pairings: list[list[str]] = knob(
+    pair_share: float = knob(0.0, lo=0.0, hi=0.9)
+    heldout_pairings: list[list[str]] = knob(
         [
             ["moving left", "rotating clockwise"],
             ["bouncing vertically", "zigzagging horizontally"],
             ["expanding", "moving down-right"],
+            ["red", "green"],
         ],
         min_len=0,
     )
-    heldout_colour_pairings: list[list[str]] = knob([["red", "green"]], min_len=0)
 
 
 @dataclass
@@ -91,7 +91,7 @@ class TrainConfig:
     variety_weight: float = knob(1.0, lo=0.0, hi=100.0)
     moment_weight: float = knob(5.0, lo=0.0, hi=100.0)
     energy_weight: float = knob(4.0, lo=0.0, hi=100.0)
-    apart_weight: float = knob(1.0, lo=0.0, hi=100.0)
+    apart_weight: float = knob(16.0, lo=0.0, hi=100.0)
     ema: float = knob(0.0, lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = "bf16"
     log_every: int = knob(10, lo=1)
@@ -124,6 +124,10 @@ class SampleConfig:
             "green triangle rotating clockwise",
             "yellow circle bouncing horizontally",
             "blue square shrinking",
+            "red circle moving left and blue square moving up",
+            "green triangle rotating clockwise and yellow circle moving down",
+            "yellow square moving left and blue triangle rotating clockwise",
+            "red square bouncing vertically and green circle zigzagging horizontally",
         ],
         min_len=1,
     )
@@ -133,15 +137,6 @@ class SampleConfig:
             "square bouncing vertically",
             "triangle zigzagging horizontally",
             "circle moving up-right",
-        ],
-        min_len=0,
-    )
-    pairs: list[str] = knob(
-        [
-            "red circle moving left and blue square moving up",
-            "green triangle rotating clockwise and yellow circle moving down",
-            "yellow square moving left and blue triangle rotating clockwise",
-            "red square bouncing vertically and green circle zigzagging horizontally",
         ],
         min_len=0,
     )
@@ -245,10 +240,10 @@ def _check_rules(config: Config) -> None:
     """Every rule beyond type and range, all here: names that must exist (device, prompt words, held-out pairs)
     and rules that tie fields together. A run that passes them does not fail later for its params."""
     from t2v.devices import check_device_name
-    from t2v.prompts import parse_pair, parse_prompt
+    from t2v.prompts import parse_prompt, parse_scenes
 
     check_device_name(config.device, "params: device")
-    for key, parse in (("prompts", parse_prompt), ("variety", parse_prompt), ("pairs", parse_pair)):
+    for key, parse in (("prompts", parse_scenes), ("variety", parse_prompt)):
         for prompt in getattr(config.sample, key):
             try:
                 parse(prompt)
@@ -299,18 +294,20 @@ def _check_rules(config: Config) -> None:
 
 
 def _check_pairings(data: DataConfig) -> None:
-    """Held-out pairings name two motions, or two different colours, and leave some colour pairing to train."""
-    for key, names in (("heldout_motion_pairings", MOTIONS), ("heldout_colour_pairings", tuple(COLOURS))):
-        for pairing in getattr(data, key):
-            if len(pairing) != 2 or any(name not in names for name in pairing):
-                raise _fail(f"data.{key}", pairing, f"expected a pair of: {', '.join(names)}")
-    for pairing in data.heldout_colour_pairings:
-        if pairing[0] == pairing[1]:
-            raise _fail("data.heldout_colour_pairings", pairing, "the two objects of a clip differ in colour")
-    colour_pairings = len(COLOURS) * (len(COLOURS) - 1) // 2
-    if data.pair_share and len({frozenset(p) for p in data.heldout_colour_pairings}) >= colour_pairings:
+    """A held-out pairing names two motions or two different colours; some colour pairing is left to train."""
+    for pairing in data.heldout_pairings:
+        if not (len(pairing) == 2 and (set(pairing) <= set(MOTIONS) or set(pairing) <= set(COLOURS))):
+            raise _fail(
+                "data.heldout_pairings",
+                pairing,
+                f"expected two motions ({', '.join(MOTIONS)}) or two colours ({', '.join(COLOURS)})",
+            )
+        if pairing[0] == pairing[1] and pairing[0] in COLOURS:
+            raise _fail("data.heldout_pairings", pairing, "the two objects of a clip differ in colour")
+    colours = {frozenset(p) for p in data.heldout_pairings if set(p) <= set(COLOURS)}
+    if data.pair_share and len(colours) >= len(COLOURS) * (len(COLOURS) - 1) // 2:
         raise _fail(
-            "data.heldout_colour_pairings", data.heldout_colour_pairings, "holds out every pairing: keep one"
+            "data.heldout_pairings", data.heldout_pairings, "holds out every pairing of colours: keep one"
         )
 
 

@@ -13,10 +13,9 @@ from t2v.binding import judge_pair
 from t2v.config import DataConfig
 from t2v.make_dataset import render_scenes
 from t2v.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
-from t2v.pairings import eval_pairs
 from t2v.prompts import CONJUNCTION, MOTIONS, Scene, parse_prompt, scenes_prompt
 from t2v.sample import generate
-from t2v.scenes import eval_scenes
+from t2v.scenes import eval_pairs, eval_scenes
 from t2v.tracks import Track, measure
 from t2v.vocab import encode
 
@@ -75,7 +74,7 @@ def evaluate(
 def evaluate_pairs(
     generator: torch.nn.Module, vocab: list[str], k: int, seed: int, device: torch.device, data: DataConfig
 ) -> dict:
-    """Score k clips of every two-object prompt the binding metric judges (t2v.pairings.eval_pairs): binding
+    """Score k clips of every two-object prompt the binding metric judges (t2v.scenes.eval_pairs): binding
     (both objects right) and the swapped control (the same clips against the prompt with the motions
     exchanged), overall, per split and per prompt. Empty when the model never read a two-object prompt."""
     if CONJUNCTION not in vocab:
@@ -104,9 +103,9 @@ def evaluate_pairs(
 
 
 def headline(scores: dict) -> dict:
-    """The summary DVC tracks as metrics: the targets, overall and per split, and the time. Few enough, with
-    motion, shape and diversity first, that `dvc exp show` at 200 columns shows those three beside the 39
-    params and 39 deps; the per-group figures are `breakdown`, a DVC plot."""
+    """The summary DVC tracks as metrics: the targets, overall and per split, binding, and the time. Few enough,
+    with motion, shape and diversity first, that `dvc exp show` at 240 columns shows those three beside the 43
+    params and 42 deps; the per-group figures are `breakdown`, a DVC plot."""
     overall, spread = scores["overall"], scores["diversity"]
     split = {name: scores["per_split"].get(name, {}) for name in ("seen", "heldout")}
     return {

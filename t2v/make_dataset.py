@@ -17,10 +17,16 @@ from t2v.config import DataConfig
 from t2v.dataset import CLIPS_FILE, LABEL_FIELDS, Dataset
 from t2v.layout import PAIR_SHIFT, place_apart
 from t2v.motions import sample_tracks
-from t2v.pairings import n_pair_clips, sample_training_pair_scenes
 from t2v.prompts import DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
 from t2v.render import render_clips
-from t2v.scenes import COLOUR_NAMES, PALETTE, heldout_pairs, sample_training_scenes
+from t2v.scenes import (
+    COLOUR_NAMES,
+    PALETTE,
+    heldout_pairs,
+    n_pair_clips,
+    sample_training_pair_scenes,
+    sample_training_scenes,
+)
 
 
 def track_scenes(scenes: list[Scene], cfg: DataConfig, rng: np.random.Generator) -> Dataset:

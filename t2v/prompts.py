@@ -150,17 +150,6 @@ def parse_scenes(prompt: str) -> tuple[Scene, ...]:
     return scenes
 
 
-def parse_pair(prompt: str) -> tuple[Scene, Scene]:
-    """Two objects of different colours, as the binding metric needs (it tells the objects apart by colour)."""
-    scenes = parse_scenes(prompt)
-    if len(scenes) != 2 or scenes[0].rgb == scenes[1].rgb:
-        raise T2VError(
-            f"prompt {show(prompt)} is not two objects of different colours: "
-            "write '[colour] shape motion and [colour] shape motion'"
-        )
-    return scenes
-
-
 def scenes_prompt(scenes: tuple[Scene, ...]) -> str:
     """The canonical prompt of one or two objects."""
     return f" {CONJUNCTION} ".join(scene.prompt() for scene in scenes)

@@ -236,7 +236,7 @@ def render_report(
             verdict = (
                 f"{judged['split']} pairing · binding {judged['binding']:.2f} · swapped {judged['swapped']:.2f}"
                 if judged
-                else "not scored (the binding metric judges a fixed set of pairs: t2v.pairings.eval_pairs)"
+                else "not scored (the binding metric judges a fixed set of pairs: t2v.scenes.eval_pairs)"
             )
             two.append(
                 f"<tr><td>{html.escape(row['prompt'])}<br><small>{verdict}</small></td>"

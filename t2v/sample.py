@@ -72,18 +72,17 @@ def write_videos(
     out_dir: Path,
     device: torch.device,
     variety: tuple[str, ...] = (),
-    pairs: tuple[str, ...] = (),
 ) -> list[dict]:
-    """An MP4 and a GIF of n clips per prompt and per two-object prompt of `pairs` (rows with "pair": true),
-    and a GIF of VARIETY_CLIPS clips per `variety` prompt (rows with "variety": true), for the report to show
-    beside as many real clips."""
+    """An MP4 and a GIF of n clips per prompt (rows of two-object prompts with "pair": true), and a GIF of
+    VARIETY_CLIPS clips per `variety` prompt (rows with "variety": true), for the report to show beside as many
+    real clips."""
     rows = []
-    for prompt in tqdm([*prompts, *pairs], desc="videos", unit="prompt", leave=False):
+    for prompt in tqdm(prompts, desc="videos", unit="prompt", leave=False):
         clips = generate(generator, vocab, prompt, n, seed, device)
         write_clips(clips, out_dir / f"{slug(prompt)}.mp4", fps=fps)
         write_clips(clips, out_dir / f"{slug(prompt)}.gif", fps=fps, scale=1)  # the report scales it up
         row = {"prompt": prompt, "gif": f"{slug(prompt)}.gif", "mp4": f"{slug(prompt)}.mp4"}
-        rows.append({**row, "pair": True} if prompt in pairs else row)
+        rows.append({**row, "pair": True} if len(parse_scenes(prompt)) > 1 else row)
     for prompt in variety:
         name = f"variety-{slug(prompt)}.gif"
         write_clips(

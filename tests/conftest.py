@@ -15,10 +15,18 @@ from t2v.config import Config, DataConfig, ModelConfig, SampleConfig, TrainConfi
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
-    "data": {"n_clips": 96, "frames": 8, "size": 16},
+    "data": {"n_clips": 96, "frames": 8, "size": 16, "pair_share": 0.25},
     "model": {"text_dim": 16, "noise_dim": 8, "g_channels": 16, "d_channels": 8},
     "train": {"epochs": 1, "batch_size": 16, "log_every": 1},
-    "sample": {"prompts": ["circle moving up-right", "red square shrinking"], "grid": 2, "eval_clips": 1},
+    "sample": {
+        "prompts": [
+            "circle moving up-right",
+            "red square shrinking",
+            "red circle moving left and square moving up",
+        ],
+        "grid": 2,
+        "eval_clips": 1,
+    },
 }
 
 

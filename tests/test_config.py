@@ -100,7 +100,7 @@ def test_random_values_give_a_config_or_a_t2v_error(assignments):
         ("train:\n  lr: 1e-3\n", "train", "lr", 0.001),  # YAML 1.1 would read the string '1e-3'
         ("train:\n  lr: 2.0e-4\n", "train", "lr", 0.0002),
         ("train:\n  loss: bce\n", "train", "loss", "bce"),
-        ("model:\n  arch: seed\ndata:\n  pair_share: 0\n", "model", "arch", "seed"),
+        ("model:\n  arch: seed\n", "model", "arch", "seed"),
         ("device: cuda:1\n", None, "device", "cuda:1"),
         ("device: mps\n", None, "device", "mps"),
     ],
@@ -125,17 +125,24 @@ def test_every_documented_value_reads_as_documented(text, section, key, expected
         ),
         ({"data": {"n_clips": 20}}, "never use"),
         ({"train": {"batch_size": 30}}, "multiple of model.group"),
-        ({"model": {"arch": "seed"}}, "seed generator draws one object per clip"),
-        ({"data": {"heldout_colour_pairings": [["red", "red"]]}}, "differ in colour"),
         (
-            {"data": {"heldout_motion_pairings": [["moving left", "dancing"]]}},
-            "expected a pair of: moving up",
+            {"model": {"arch": "seed"}, "data": {"pair_share": 0.25}},
+            "seed generator draws one object per clip",
+        ),
+        ({"data": {"heldout_pairings": [["red", "red"]]}}, "differ in colour"),
+        (
+            {"data": {"heldout_pairings": [["moving left", "red"]]}},
+            "expected two motions",
         ),
         (
-            {"data": {"heldout_colour_pairings": [[a, b] for a in COLOURS for b in COLOURS if a < b]}},
+            {
+                "data": {
+                    "pair_share": 0.25,
+                    "heldout_pairings": [[a, b] for a in COLOURS for b in COLOURS if a < b],
+                }
+            },
             "holds out every pairing",
         ),
-        ({"sample": {"pairs": ["red circle moving left and red square moving up"]}}, "different colours"),
     ],
 )
 def test_params_that_used_to_fail_after_training_fail_at_validation(raw, fragment):
