@@ -170,10 +170,9 @@ class LayeredGenerator(nn.Module):
         alpha = self.sprite(shape).detach()
         rgb = self.paint_colour(colour).detach()  # (n, 3)
         track = self._track(motion, torch.cat([first, second[rows]]))
-        if len(rows):
-            track, kept_apart = self._lay_out(track, motion, partner)
-        else:
-            kept_apart = track
+        # Laid out even with no two-object prompt in the batch (a shift and turn of zero, exact): every parameter
+        # takes part in every step, as DistributedDataParallel requires.
+        track, kept_apart = self._lay_out(track, motion, partner)
         return Layers(self.coverage(alpha, track), rgb, kept_apart[..., :2], self._radius(kept_apart), rows)
 
     def _lay_out(

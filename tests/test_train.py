@@ -238,11 +238,6 @@ def test_a_briefly_trained_model_binds_each_motion_to_its_object(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="measured 0.5 on 2026-11-23's CI machine (1.0 on the previous one): a "
-    "24-epoch GAN on 1,024 clips is near its bar; open in the issue note, not hidden",
-)
 def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_path):
     """torchrun --nproc_per_node 2 on the CPU (gloo): DistributedDataParallel trains a model as good."""
     cfg = tiny_config(**FOLLOW)
@@ -260,7 +255,14 @@ def test_distributed_training_with_two_gloo_processes_reaches_the_same_bar(tmp_p
         ROOT,
     )
     assert yaml.safe_load((tmp_path / "live/params.yaml").read_text())["world_size"] == 2
-    assert left_right_accuracy(tmp_path / "g.pt") >= 0.8
+    accuracy = left_right_accuracy(tmp_path / "g.pt")
+    if accuracy < 0.8:
+        # Only the bar is expected to fail, never the run: an xfail mark over the whole test hid a crash (a layout
+        # network unused in batches without two-object prompts) for a session.
+        pytest.xfail(
+            f"left/right accuracy {accuracy:.2f}: measured 0.5 on 2026-11-23's CI machine (1.0 on the previous "
+            "one); a 24-epoch GAN on 1,024 clips is near its bar"
+        )
 
 
 @pytest.mark.slow
