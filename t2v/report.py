@@ -303,8 +303,7 @@ passes, or none.</p>{confusion_table(confusion)}
 shape and colour each at least {PASS_BAR:.0%}, diversity at least {DIVERSITY_BAR}</th></tr>{"".join(prompts)}</table>
 <h2>Variety</h2><p>{VARIETY_NOTE}</p>
 <table id="variety"><tr><th>prompt</th><th>generated</th><th>real</th></tr>{"".join(variety)}</table>
-<h2>Two objects</h2><p>{TWO_NOTE}</p>{binding_table(pairs)}
-<table id="pairs"><tr><th>prompt</th><th>generated</th><th>ground truth</th></tr>{"".join(two)}</table>
+<h2>Two objects</h2><p>{TWO_NOTE}</p>{binding_table(pairs)}{pairs_table(two)}
 </body></html>
 """
 
@@ -318,13 +317,23 @@ TWO_NOTE = (
 def binding_table(pairs: dict) -> str:
     """Every judged two-object prompt with its split, binding and swapped control."""
     if not pairs:
-        return "<p>The model was trained without two-object prompts (data.pair_share 0).</p>"
+        return (
+            "<p>The model was trained without two-object prompts (data.pair_share 0); "
+            "<code>dvc exp run -S data.pair_share=0.25</code> trains one that reads them.</p>"
+        )
     rows = "".join(
         f"<tr><td>{html.escape(prompt)}</td><td>{v['split']}</td><td>{v['binding']:.2f}</td>"
         f"<td>{v['swapped']:.2f}</td></tr>"
         for prompt, v in pairs.items()
     )
     return f"<table id='binding'><tr><th>prompt</th><th>pairing</th><th>binding</th><th>swapped</th></tr>{rows}</table>"
+
+
+def pairs_table(rows: list[str]) -> str:
+    """The two-object prompts' clips beside ground truth; nothing when the model draws none."""
+    if not rows:
+        return ""
+    return f"<table id='pairs'><tr><th>prompt</th><th>generated</th><th>ground truth</th></tr>{''.join(rows)}</table>"
 
 
 VARIETY_NOTE = (
