@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from t2v.config import TrainConfig
-from t2v.models import SHAPE_REACH, frame_coords, group_spread, soft_ink, solid_colour
+from t2v.models import ODD_FEATURES, SHAPE_REACH, frame_coords, group_spread, soft_ink, solid_colour
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -129,6 +129,19 @@ def colour_loss(paint: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return (paint - solid_colour(real)).square().sum(dim=1).mean()
 
 
+# The scale below which an odd statistic's mean counts as no sign (ink_track units: a translation's velocity
+# is about 0.35, the data's position jitter 0.1).
+ODD_SCALE = 0.1
+
+
+def symmetry_loss(symmetry: torch.Tensor, real_path: torch.Tensor) -> torch.Tensor:
+    """Squared distance of each prompt's symmetry read-out (B, ODD) from its real twin's signs of the odd path
+    statistics (ink_track paths (B, T, 8), averaged over frames): fitted over many clips, the read-out is each
+    statistic's expected sign, near 0 where the data is symmetric."""
+    signs = torch.tanh(real_path[..., list(ODD_FEATURES)].mean(dim=1).detach() / ODD_SCALE)
+    return (symmetry - signs).square().mean()
+
+
 def discriminator_loss(
     D: torch.nn.Module,
     real: torch.Tensor,
@@ -172,6 +185,7 @@ def generator_loss(
     fake_path: torch.Tensor,
     paint: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
+    symmetry: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fakes should read real for their text, show the attributes it names, and vary as its real clips do.
     The paths are the clips' `clip_paths`: the discriminator, variety and moment terms share one, and its backward."""
@@ -186,4 +200,6 @@ def generator_loss(
         loss = loss + cfg.energy_weight * energy_loss(fake_path, real_path, group)
     if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
         loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
+    if symmetry is not None:
+        loss = loss + symmetry_loss(symmetry, real_path)
     return loss

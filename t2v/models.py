@@ -19,7 +19,11 @@ POSE = 3  # the generator's sprite pose: x, y, log-scale
 # for a triangle's apex (1.67 radii above its centroid) and a square's corners (1.25).
 SHAPE_REACH = 2.0
 SWITCHES = 2  # binary choices the motion noise makes (see LayeredGenerator.forward)
-WAVE = 4  # its oscillation: amplitude x, y, half-period, phase
+WAVE = 3  # its oscillation: amplitude, half-period, phase
+# Per clip, the path statistics a mirror image negates: mean x, mean y, mean x and y velocity, mean spin
+# (ink_track's features 0, 1, 5, 6, 7). x mirroring negates x, vx and spin; y mirroring y, vy and spin.
+ODD_FEATURES = (0, 1, 5, 6, 7)
+ODD_OF_AXIS = ((0, 2, 4), (1, 3, 4))
 
 
 class TextEncoder(nn.Module):
@@ -72,7 +76,9 @@ class LayeredGenerator(nn.Module):
     Each frame the recurrent network, which sees the current pose and a clock, sets four motion primitives:
     a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
-    motion noise sets everything the words leave open (start, phase, speed, size)."""
+    motion noise sets everything the words leave open (start, phase, speed, size). Two things no network has to
+    learn: a coin in the noise mirrors the whole path where the prompt's fitted symmetries allow (which wall a
+    bounce turns at, which way a zigzag goes), and the frame's edges reflect the sprite as walls do a ball."""
 
     # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across): SHAPE_REACH equal-area
     # radii of a shape the middle of the data's sizes.
@@ -89,6 +95,7 @@ class LayeredGenerator(nn.Module):
     max_shift = 0.5
     apart_reach = 1.4  # equal-area radii within which an outline lies (a square's corner: 1.25)
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
+    still_travel = 0.05  # normalised frame units: a tenth of the data's least zigzag advance
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
     # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
     # softens it again. Sampling (eval mode) draws it this many times sharper: the same outline, a pixel-wide edge.
@@ -129,6 +136,10 @@ class LayeredGenerator(nn.Module):
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
         self.rnn = nn.GRUCell(e + self.frame_noise + POSE + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
+        # A prompt's symmetries: the expected sign of each odd path statistic (ODD_FEATURES) its real clips show,
+        # a linear read-out of the motion words fitted to the real clips (t2v.losses.symmetry_loss). Near 0 for
+        # every statistic an axis's mirror negates, the mirror image of a path is as likely as the path.
+        self.symmetry = nn.Linear(e, len(ODD_FEATURES))
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
 
@@ -235,7 +246,35 @@ class LayeredGenerator(nn.Module):
                 dim=1,
             )
             poses.append(pose)
-        return torch.stack(poses, dim=1) + self._oscillation(wave)
+        track = torch.stack(poses, dim=1)
+        track = track + self._oscillation(wave, track)
+        track = self._mirror(track, motion, z_frames[:, 0, :2])
+        return self._reflect(track)
+
+    def _mirror(self, track: torch.Tensor, motion: torch.Tensor, coins: torch.Tensor) -> torch.Tensor:
+        """Mirror each path about the frame centre, per axis, where the coin (the sign of a noise entry) says so
+        and the words' symmetry allows: a bounce at either wall, a zigzag advancing either way. Which of two
+        mirror images to draw is a fold of the noise that gradient descent rarely learns (every bounce turned at
+        one wall); as a coin it is free, and what is free is decided by what the real clips show."""
+        free = self.mirror_freedom(self.symmetry(motion.detach()))
+        sign = torch.where(free & (coins < 0), -1.0, 1.0).to(track.dtype)
+        return torch.cat([track[..., :2] * sign[:, None], track[..., 2:]], dim=-1)
+
+    @staticmethod
+    def mirror_freedom(symmetry: torch.Tensor) -> torch.Tensor:
+        """Whether each axis's mirror image is as likely as the path: symmetry read-outs (n, ODD) -> (n, 2) bool,
+        true where no statistic the mirror negates has an expected sign of a half or more."""
+        odd = symmetry.abs()
+        return torch.stack([odd[:, list(axis)].amax(dim=1) < 0.5 for axis in ODD_OF_AXIS], dim=1)
+
+    def _reflect(self, track: torch.Tensor) -> torch.Tensor:
+        """Sprites bounce off the frame's edges: a centre past the wall (the frame edge less the sprite's
+        radius) is reflected back, as a ball off a wall."""
+        wall = (1.0 - self._radius(track))[..., None]
+        xy = track[..., :2]
+        xy = torch.where(xy > wall, 2 * wall - xy, xy)
+        xy = torch.where(xy < -wall, -2 * wall - xy, xy)
+        return torch.cat([xy, track[..., 2:]], dim=-1)
 
     def sprite(self, shape: torch.Tensor) -> torch.Tensor:
         """The sprite's alpha from the shape role's vector: (B, 1, n, n) in [0, 1]."""
@@ -253,23 +292,33 @@ class LayeredGenerator(nn.Module):
         """The alpha each prompt draws its sprite with: ids (B, L) -> (B, 1, n, n)."""
         return self.sprite(self.text(ids)[:, 0, 1])  # the first object's
 
+    def symmetries(self, ids: torch.Tensor) -> torch.Tensor:
+        """The expected sign of each odd path statistic for each prompt's motion: ids (B, L) -> (B, ODD)."""
+        return self.symmetry(self.text(ids)[:, 0, 2])
+
     def colours(self, ids: torch.Tensor) -> torch.Tensor:
         """The fill each prompt paints its sprite with: ids (B, L) -> (B, 3) in [-1, 1]."""
         return self.paint_colour(self.text(ids)[:, 0, 0])
 
-    def _oscillation(self, wave: torch.Tensor) -> torch.Tensor:
-        """A triangle wave per clip: amplitude (x, y), half-period of 1.5 to 6 frames and a phase -> (B, T, 3).
-        The data's zigzag is t2v.motions._triangle_wave; this twin is torch with learned, differentiable
-        parameters (and a period range wider than the data's), which the numpy renderer has no use for."""
-        amplitude = 0.3 * torch.tanh(wave[:, :2])
-        half_period = 1.5 + 4.5 * torch.sigmoid(wave[:, 2:3])
+    def _oscillation(self, wave: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
+        """A triangle wave per clip across the way its path (B, T, 3) travels: amplitude, half-period of 1.5 to
+        4 frames and a phase (B, WAVE) -> offsets (B, T, 3). The data's zigzag is t2v.motions._triangle_wave;
+        this twin is torch with learned, differentiable parameters (and a period range wider than the data's),
+        which the numpy renderer has no use for. Across the travel, as a zigzag swings: free to swing along
+        it too, the wave bent zigzags back on themselves and put extra turns into bounces."""
+        amplitude = 0.3 * torch.tanh(wave[:, :1])
+        half_period = 1.5 + 2.5 * torch.sigmoid(wave[:, 1:2])
         # Unbounded: the wave wraps, so its phase is linear in the noise, as the start angle.
-        phase = wave[:, 3:4]
+        phase = wave[:, 2:3]
+        travel = (path[:, -1, :2] - path[:, 0, :2]).detach()  # the wave follows the path, never steers it
+        # a path that barely travels has no direction, and swings little
+        travel = travel / (travel.square().sum(dim=1, keepdim=True) + self.still_travel**2).sqrt()
+        across = torch.stack([-travel[:, 1], travel[:, 0]], dim=1)
         u = torch.remainder(
             torch.arange(self.frames, device=wave.device) / half_period + phase, 2.0
         )  # (B, T)
         triangle = 1.0 - 2.0 * torch.abs(u - 1.0)
-        offset = amplitude[:, None, :] * triangle[..., None]
+        offset = (amplitude * across)[:, None, :] * triangle[..., None]
         return F.pad(offset, (0, 1))
 
     def _log_scale(self, track: torch.Tensor) -> torch.Tensor:

@@ -104,7 +104,11 @@ FIT_BETAS = (0.9, 0.999)
 
 def _generator_groups(G: torch.nn.Module) -> list[dict]:
     """The generator's parameters as optimizer groups, each with its lr_scale: the fitted read-outs on their own."""
-    fitted = [*G.paint.parameters(), *G.mask.parameters()] if isinstance(G, models.LayeredGenerator) else []
+    fitted = (
+        [*G.paint.parameters(), *G.mask.parameters(), *G.symmetry.parameters()]
+        if isinstance(G, models.LayeredGenerator)
+        else []
+    )
     fast = {id(p) for p in fitted}
     groups = [{"params": [p for p in G.parameters() if id(p) not in fast], "lr_scale": 1.0}]
     if fitted:
@@ -230,6 +234,7 @@ class Trainer:
             with frozen(self.D), self.autocast:
                 layered = isinstance(self.G, models.LayeredGenerator)
                 paint, mask = (self.G.colours(ids), self.G.masks(ids)) if layered else (None, None)
+                symmetry = self.G.symmetries(ids) if layered else None
                 loss_g = losses.generator_loss(
                     self.D,
                     fake,
@@ -242,6 +247,7 @@ class Trainer:
                     fake_path,
                     paint,
                     mask,
+                    symmetry,
                 )
                 if overlap is not None and hyper.apart_weight:
                     loss_g = loss_g + hyper.apart_weight * overlap

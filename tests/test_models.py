@@ -6,7 +6,7 @@ import torch
 
 from t2v.config import DataConfig, ModelConfig
 from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator
-from t2v.prompts import COLOURS, TUTORIAL_PROMPTS, Scene
+from t2v.prompts import COLOURS, MOTIONS, TUTORIAL_PROMPTS, Scene
 from t2v.vocab import build_vocab, encode
 
 VOCAB = build_vocab([*TUTORIAL_PROMPTS, *(f"{c} square moving up" for c in COLOURS), "triangle moving up"])
@@ -177,7 +177,10 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
         G.step.weight.zero_()
         G.step.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e3]))  # no velocity, no growth, the hardest turn
     captured = {}
-    G._oscillation = lambda wave: torch.zeros(wave.shape[0], G.frames, 3)
+    G._oscillation = lambda wave, path: torch.zeros_like(path)
+    # an untrained read-out may mirror the orbit, turning it back
+    G._mirror = lambda track, motion, coins: track
+    G._reflect = lambda track: track
     G.coverage = lambda alpha, track: captured.setdefault("track", track)
     with torch.no_grad():
         G.draw(encode(["circle rotating clockwise"] * 5, VOCAB), torch.randn(5, G.noise_size))
@@ -190,11 +193,28 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
 
 def test_the_oscillation_phase_wraps_so_it_is_linear_in_the_noise():
     G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
-    wave = torch.tensor([[1.0, 0.0, 0.0, 0.3]])
-    turned = wave + torch.tensor([[0.0, 0.0, 0.0, 2.0]])  # one whole period later: the same wave
-    half = wave + torch.tensor([[0.0, 0.0, 0.0, 1.0]])  # half a period: the mirror image
-    assert torch.allclose(G._oscillation(wave), G._oscillation(turned), atol=1e-5)
-    assert torch.allclose(G._oscillation(wave), -G._oscillation(half), atol=1e-5)
+    path = torch.zeros(1, 10, 3)
+    path[0, :, 0] = torch.linspace(-0.5, 0.5, 10)
+    wave = torch.tensor([[1.0, 0.0, 0.3]])
+    turned = wave + torch.tensor([[0.0, 0.0, 2.0]])  # one whole period later: the same wave
+    half = wave + torch.tensor([[0.0, 0.0, 1.0]])  # half a period: the mirror image
+    assert torch.allclose(G._oscillation(wave, path), G._oscillation(turned, path), atol=1e-5)
+    assert torch.allclose(G._oscillation(wave, path), -G._oscillation(half, path), atol=1e-5)
+
+
+def test_the_oscillation_swings_across_the_way_the_path_travels():
+    """A zigzag swings across its advance; along it, a wave would turn the path back on itself."""
+    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
+    wave = torch.tensor([[2.0, 0.0, 0.3]] * 3)
+    path = torch.zeros(3, 10, 3)
+    path[0, :, 0] = torch.linspace(-0.5, 0.5, 10)  # travelling right
+    path[1, :, 1] = torch.linspace(0.5, -0.5, 10)  # travelling up
+    path[2, :, :2] = torch.linspace(-0.5, 0.5, 10)[:, None]  # down-right
+    offset = G._oscillation(wave, path)
+    assert offset[0, :, 0].abs().max() < 1e-6 and offset[0, :, 1].abs().max() > 0.2
+    assert offset[1, :, 1].abs().max() < 1e-6 and offset[1, :, 0].abs().max() > 0.2
+    assert torch.allclose(offset[2, :, 0], -offset[2, :, 1])  # at right angles to (1, 1)
+    assert (offset[..., 2] == 0).all()  # and never changes the size
 
 
 def _fitting_optimizer(G: torch.nn.Module) -> torch.optim.Optimizer:
@@ -333,3 +353,82 @@ def test_overlap_penalises_outlines_that_reach_into_each_other():
     )
     assert layers.overlap(1.0).item() == pytest.approx((0.4 - 0.1) / 2)
     assert layers.overlap(0.2).item() == 0.0
+
+
+MOTION_VOCAB = build_vocab([f"circle {m}" for m in MOTIONS])
+
+
+def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_mirror_images():
+    """Fitted to real clips of every motion, the read-out frees an axis's mirror exactly where the data is
+    symmetric under it: a bounce, a zigzag, a change of size on both axes; a translation across its direction
+    only; an orbit (a mirror turns it the other way) and a diagonal on neither."""
+    from t2v.losses import symmetry_loss
+    from t2v.make_dataset import render_scenes
+    from t2v.models import clip_paths
+    from t2v.train import to_clips
+
+    data = DataConfig(frames=8, size=32)
+    G = build_generator(ModelConfig(noise_dim=8), MOTION_VOCAB, 8, 32)
+    scenes = [Scene("circle", m) for m in MOTIONS for _ in range(4)]
+    ids = encode([s.prompt() for s in scenes], MOTION_VOCAB)
+    opt = _fitting_optimizer(G)
+    for step in range(300):
+        real = to_clips(render_scenes(scenes, data, np.random.default_rng(step)).clips, torch.device("cpu"))
+        opt.zero_grad()
+        symmetry_loss(G.symmetries(ids), clip_paths(real)).backward()
+        opt.step()
+    with torch.no_grad():
+        free = G.mirror_freedom(G.symmetries(encode([f"circle {m}" for m in MOTIONS], MOTION_VOCAB)))
+    expected = {
+        "moving up": (True, False),
+        "moving left": (False, True),
+        "moving up-right": (False, False),
+        "rotating clockwise": (False, False),
+        "rotating counter-clockwise": (False, False),
+        "expanding": (True, True),
+        "bouncing horizontally": (True, True),
+        "bouncing vertically": (True, True),
+        "zigzagging horizontally": (True, True),
+    }
+    got = {m: tuple(free[MOTIONS.index(m)].tolist()) for m in expected}
+    assert got == expected
+
+
+def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> torch.Tensor:
+    captured = {}
+    G.coverage = lambda alpha, track: captured.setdefault("track", track)
+    with torch.no_grad():
+        G.draw(encode([prompt] * len(noise), VOCAB), noise)
+    return captured["track"]
+
+
+def test_a_coin_in_the_noise_mirrors_the_path_on_the_axes_the_words_leave_free():
+    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 8, 32)
+    G._reflect = lambda track: track  # the walls are tested on their own
+    coins = (G.noise_dim, G.noise_dim + 1)  # the first frame's motion noise, which the recurrence never reads
+    heads, tails = torch.randn(1, G.noise_size), torch.randn(1, G.noise_size)
+    heads[0, coins[0]], heads[0, coins[1]] = 1.0, 1.0
+    tails[0, :] = heads[0, :]
+    tails[0, coins[0]], tails[0, coins[1]] = -1.0, 1.0  # only the x coin turns
+    with torch.no_grad():
+        G.symmetry.weight.zero_()
+        G.symmetry.bias.zero_()  # symmetric under both mirrors
+    a, b = _captured_track(G, "circle moving up", heads), _captured_track(G, "circle moving up", tails)
+    assert torch.allclose(b[..., 0], -a[..., 0]) and torch.allclose(b[..., 1:], a[..., 1:])
+    with torch.no_grad():
+        G.symmetry.bias.fill_(1.0)  # every odd statistic has a sign: no mirror image is as likely
+    a, b = _captured_track(G, "circle moving up", heads), _captured_track(G, "circle moving up", tails)
+    assert torch.equal(a, b)
+
+
+def test_the_frame_edges_reflect_the_sprite_as_walls_do_a_ball():
+    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 8, 32)
+    x = torch.linspace(0.0, 1.4, 8)
+    track = torch.stack([x, -x, torch.zeros(8)], dim=-1)[None]  # moving up-right, past both walls
+    wall = 1.0 - G._radius(track)[0]
+    out = G._reflect(track)[0]
+    inside = x <= wall
+    assert torch.equal(out[inside], track[0, inside])  # nothing changes inside the walls
+    assert torch.allclose(out[~inside, 0], 2 * wall[~inside] - x[~inside])  # and beyond, it comes back
+    assert torch.allclose(out[~inside, 1], -out[~inside, 0])
+    assert (out[:, :2].abs() <= wall[:, None] + 1e-6).all()
