@@ -10,7 +10,14 @@ import torch
 import torch.nn.functional as F
 
 from t2v.config import TrainConfig
-from t2v.models import ODD_FEATURES, SHAPE_REACH, frame_coords, group_spread, soft_ink, solid_colour
+from t2v.models import (
+    SHAPE_REACH,
+    frame_coords,
+    group_spread,
+    soft_ink,
+    solid_colour,
+    symmetry_statistics,
+)
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -129,16 +136,16 @@ def colour_loss(paint: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return (paint - solid_colour(real)).square().sum(dim=1).mean()
 
 
-# The scale below which an odd statistic's mean counts as no sign (ink_track units: a translation's velocity
-# is about 0.35, the data's position jitter 0.1).
-ODD_SCALE = 0.1
+# The scale below which a path statistic counts as no sign (ink_track units: a translation's velocity is about
+# 0.35, the data's position jitter 0.1).
+SIGN_SCALE = 0.1
 
 
 def symmetry_loss(symmetry: torch.Tensor, real_path: torch.Tensor) -> torch.Tensor:
-    """Squared distance of each prompt's symmetry read-out (B, ODD) from its real twin's signs of the odd path
-    statistics (ink_track paths (B, T, 8), averaged over frames): fitted over many clips, the read-out is each
-    statistic's expected sign, near 0 where the data is symmetric."""
-    signs = torch.tanh(real_path[..., list(ODD_FEATURES)].mean(dim=1).detach() / ODD_SCALE)
+    """Squared distance of each prompt's symmetry read-out (B, STATISTICS) from its real twin's signs of the path
+    statistics (models.symmetry_statistics of ink_track paths (B, T, 8)): fitted over many clips, the read-out
+    is each statistic's expected sign, near 0 where the data is symmetric."""
+    signs = torch.tanh(symmetry_statistics(real_path.detach()) / SIGN_SCALE)
     return (symmetry - signs).square().mean()
 
 

@@ -20,10 +20,12 @@ POSE = 3  # the generator's sprite pose: x, y, log-scale
 SHAPE_REACH = 2.0
 SWITCHES = 2  # binary choices the motion noise makes (see LayeredGenerator.forward)
 WAVE = 3  # its oscillation: amplitude, half-period, phase
-# Per clip, the path statistics a mirror image negates: mean x, mean y, mean x and y velocity, mean spin
-# (ink_track's features 0, 1, 5, 6, 7). x mirroring negates x, vx and spin; y mirroring y, vy and spin.
-ODD_FEATURES = (0, 1, 5, 6, 7)
-ODD_OF_AXIS = ((0, 2, 4), (1, 3, 4))
+# Per clip, path statistics that the data's symmetries average to zero (symmetry_statistics): mean position,
+# mean velocity, mean spin, and the velocity's orientation (vx^2 - vy^2, 2 vx vy). Each symmetry a path may be
+# drawn under, with the statistics it changes: a mirror negates those odd in its axis; a turn about the frame
+# centre by a uniform angle averages all but the spin to zero.
+SYMMETRY_STATISTICS = ("x", "y", "vx", "vy", "spin", "vx2-vy2", "2vxvy")
+SYMMETRIES = {"mirror x": (0, 2, 4, 6), "mirror y": (1, 3, 4, 6), "turn": (0, 1, 2, 3, 5, 6)}
 
 
 class TextEncoder(nn.Module):
@@ -105,7 +107,7 @@ class LayeredGenerator(nn.Module):
         super().__init__()
         self.frames, self.size, self.noise_dim = frames, size, cfg.noise_dim
         self.max_turn = self.max_sweep / max(frames - 1, 1)  # radians per frame
-        self.frame_noise = max(2, cfg.noise_dim // 4)
+        self.frame_noise = max(4, cfg.noise_dim // 4)  # the first frame's is the symmetries' (_symmetrise)
         e, z = cfg.text_dim, cfg.noise_dim
         self.text = TextEncoder(vocab, e)
         self.paint = nn.Linear(e, 3)
@@ -136,10 +138,14 @@ class LayeredGenerator(nn.Module):
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
         self.rnn = nn.GRUCell(e + self.frame_noise + POSE + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
-        # A prompt's symmetries: the expected sign of each odd path statistic (ODD_FEATURES) its real clips show,
-        # a linear read-out of the motion words fitted to the real clips (t2v.losses.symmetry_loss). Near 0 for
-        # every statistic an axis's mirror negates, the mirror image of a path is as likely as the path.
-        self.symmetry = nn.Linear(e, len(ODD_FEATURES))
+        # A prompt's symmetries: the expected sign of each path statistic (SYMMETRY_STATISTICS) its real clips
+        # show, read from the motion words and fitted to the real clips (t2v.losses.symmetry_loss). Near 0 for
+        # every statistic a symmetry changes, the path drawn under it is as likely as the path. Not linear: the
+        # orientation's sign is an exclusive or of the words (a bounce is vertical and a zigzag horizontal when
+        # their paths run the same way), which no linear read-out of pooled words can fit.
+        self.symmetry = nn.Sequential(
+            nn.Linear(e, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, len(SYMMETRY_STATISTICS))
+        )
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
 
@@ -248,24 +254,32 @@ class LayeredGenerator(nn.Module):
             poses.append(pose)
         track = torch.stack(poses, dim=1)
         track = track + self._oscillation(wave, track)
-        track = self._mirror(track, motion, z_frames[:, 0, :2])
+        track = self._symmetrise(track, motion, z_frames[:, 0, :4])
         return self._reflect(track)
 
-    def _mirror(self, track: torch.Tensor, motion: torch.Tensor, coins: torch.Tensor) -> torch.Tensor:
-        """Mirror each path about the frame centre, per axis, where the coin (the sign of a noise entry) says so
-        and the words' symmetry allows: a bounce at either wall, a zigzag advancing either way. Which of two
-        mirror images to draw is a fold of the noise that gradient descent rarely learns (every bounce turned at
-        one wall); as a coin it is free, and what is free is decided by what the real clips show."""
-        free = self.mirror_freedom(self.symmetry(motion.detach()))
-        sign = torch.where(free & (coins < 0), -1.0, 1.0).to(track.dtype)
-        return torch.cat([track[..., :2] * sign[:, None], track[..., 2:]], dim=-1)
+    def _symmetrise(self, track: torch.Tensor, motion: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Draw each path under the symmetries its words allow, chosen by the noise (n, 4): mirrored through the
+        frame centre per axis where a coin (the sign of an entry) says so, a bounce at either wall, a zigzag
+        advancing either way; then turned about the centre by a uniform angle (of two Gaussian entries), an
+        orbit from any phase. Which of two mirror images to draw is a fold of the noise, and a uniform angle a
+        distribution, that gradient descent rarely learns (every bounce turned at one wall, orbits started on
+        half the ring); as coins they are free, and what is free is decided by what the real clips show."""
+        free = self.freedom(self.symmetry(motion.detach()))  # (n, 3)
+        sign = torch.where(free[:, :2] & (noise[:, :2] < 0), -1.0, 1.0).to(track.dtype)
+        xy = track[..., :2] * sign[:, None]
+        angle = torch.atan2(noise[:, 2], noise[:, 3]) * free[:, 2].to(track.dtype)
+        cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+        turned = torch.stack(
+            [cos * xy[..., 0] - sin * xy[..., 1], sin * xy[..., 0] + cos * xy[..., 1]], dim=-1
+        )
+        return torch.cat([turned, track[..., 2:]], dim=-1)
 
     @staticmethod
-    def mirror_freedom(symmetry: torch.Tensor) -> torch.Tensor:
-        """Whether each axis's mirror image is as likely as the path: symmetry read-outs (n, ODD) -> (n, 2) bool,
-        true where no statistic the mirror negates has an expected sign of a half or more."""
-        odd = symmetry.abs()
-        return torch.stack([odd[:, list(axis)].amax(dim=1) < 0.5 for axis in ODD_OF_AXIS], dim=1)
+    def freedom(symmetry: torch.Tensor) -> torch.Tensor:
+        """Which symmetries (SYMMETRIES, in order) leave a path as likely as it was: read-outs (n, STATISTICS) ->
+        (n, 3) bool, true where no statistic the symmetry changes has an expected sign of a half or more."""
+        signed = symmetry.abs()
+        return torch.stack([signed[:, list(c)].amax(dim=1) < 0.5 for c in SYMMETRIES.values()], dim=1)
 
     def _reflect(self, track: torch.Tensor) -> torch.Tensor:
         """Sprites bounce off the frame's edges: a centre past the wall (the frame edge less the sprite's
@@ -293,7 +307,7 @@ class LayeredGenerator(nn.Module):
         return self.sprite(self.text(ids)[:, 0, 1])  # the first object's
 
     def symmetries(self, ids: torch.Tensor) -> torch.Tensor:
-        """The expected sign of each odd path statistic for each prompt's motion: ids (B, L) -> (B, ODD)."""
+        """The expected sign of each path statistic for each prompt's motion: ids (B, L) -> (B, STATISTICS)."""
         return self.symmetry(self.text(ids)[:, 0, 2])
 
     def colours(self, ids: torch.Tensor) -> torch.Tensor:
@@ -468,6 +482,12 @@ def solid_colour(clips: torch.Tensor) -> torch.Tensor:
     ink = 1.0 - clips.amin(dim=1, keepdim=True)
     solid = (ink >= 0.97 * ink.amax(dim=(2, 3, 4), keepdim=True)).to(clips.dtype)
     return (clips * solid).sum(dim=(2, 3, 4)) / solid.sum(dim=(2, 3, 4)).clamp(min=1)
+
+
+def symmetry_statistics(path: torch.Tensor) -> torch.Tensor:
+    """SYMMETRY_STATISTICS of ink_track paths (B, T, 8), averaged over frames -> (B, 7)."""
+    x, y, vx, vy, spin = path[..., 0], path[..., 1], path[..., 5], path[..., 6], path[..., 7]
+    return torch.stack([x, y, vx, vy, spin, vx * vx - vy * vy, 2 * vx * vy], dim=-1).mean(dim=1)
 
 
 def group_spread(path: torch.Tensor, group: int) -> torch.Tensor:

@@ -179,7 +179,7 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
     captured = {}
     G._oscillation = lambda wave, path: torch.zeros_like(path)
     # an untrained read-out may mirror the orbit, turning it back
-    G._mirror = lambda track, motion, coins: track
+    G._symmetrise = lambda track, motion, noise: track
     G._reflect = lambda track: track
     G.coverage = lambda alpha, track: captured.setdefault("track", track)
     with torch.no_grad():
@@ -359,9 +359,10 @@ MOTION_VOCAB = build_vocab([f"circle {m}" for m in MOTIONS])
 
 
 def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_mirror_images():
-    """Fitted to real clips of every motion, the read-out frees an axis's mirror exactly where the data is
-    symmetric under it: a bounce, a zigzag, a change of size on both axes; a translation across its direction
-    only; an orbit (a mirror turns it the other way) and a diagonal on neither."""
+    """Fitted to real clips of every motion, the read-out frees a symmetry exactly where the data has it: an
+    axis's mirror for a bounce, a zigzag, a change of size on both axes, a translation across its direction
+    only, an orbit (a mirror turns it the other way) and a diagonal on neither; a turn about the centre for an
+    orbit and a change of size alone."""
     from t2v.losses import symmetry_loss
     from t2v.make_dataset import render_scenes
     from t2v.models import clip_paths
@@ -378,17 +379,19 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
         symmetry_loss(G.symmetries(ids), clip_paths(real)).backward()
         opt.step()
     with torch.no_grad():
-        free = G.mirror_freedom(G.symmetries(encode([f"circle {m}" for m in MOTIONS], MOTION_VOCAB)))
-    expected = {
-        "moving up": (True, False),
-        "moving left": (False, True),
-        "moving up-right": (False, False),
-        "rotating clockwise": (False, False),
-        "rotating counter-clockwise": (False, False),
-        "expanding": (True, True),
-        "bouncing horizontally": (True, True),
-        "bouncing vertically": (True, True),
-        "zigzagging horizontally": (True, True),
+        free = G.freedom(G.symmetries(encode([f"circle {m}" for m in MOTIONS], MOTION_VOCAB)))
+    expected = {  # mirror x, mirror y, turn
+        "moving up": (True, False, False),
+        "moving left": (False, True, False),
+        "moving up-right": (False, False, False),
+        "rotating clockwise": (False, False, True),
+        "rotating counter-clockwise": (False, False, True),
+        "expanding": (True, True, True),
+        "shrinking": (True, True, True),
+        "bouncing horizontally": (True, True, False),
+        "bouncing vertically": (True, True, False),
+        "zigzagging horizontally": (True, True, False),
+        "zigzagging vertically": (True, True, False),
     }
     got = {m: tuple(free[MOTIONS.index(m)].tolist()) for m in expected}
     assert got == expected
@@ -402,23 +405,30 @@ def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> tor
     return captured["track"]
 
 
-def test_a_coin_in_the_noise_mirrors_the_path_on_the_axes_the_words_leave_free():
+def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow():
     G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 8, 32)
     G._reflect = lambda track: track  # the walls are tested on their own
-    coins = (G.noise_dim, G.noise_dim + 1)  # the first frame's motion noise, which the recurrence never reads
-    heads, tails = torch.randn(1, G.noise_size), torch.randn(1, G.noise_size)
-    heads[0, coins[0]], heads[0, coins[1]] = 1.0, 1.0
-    tails[0, :] = heads[0, :]
-    tails[0, coins[0]], tails[0, coins[1]] = -1.0, 1.0  # only the x coin turns
-    with torch.no_grad():
-        G.symmetry.weight.zero_()
-        G.symmetry.bias.zero_()  # symmetric under both mirrors
-    a, b = _captured_track(G, "circle moving up", heads), _captured_track(G, "circle moving up", tails)
-    assert torch.allclose(b[..., 0], -a[..., 0]) and torch.allclose(b[..., 1:], a[..., 1:])
-    with torch.no_grad():
-        G.symmetry.bias.fill_(1.0)  # every odd statistic has a sign: no mirror image is as likely
-    a, b = _captured_track(G, "circle moving up", heads), _captured_track(G, "circle moving up", tails)
-    assert torch.equal(a, b)
+    first = G.noise_dim  # the first frame's motion noise, which the recurrence never reads: coins x, y, angle
+    base = torch.randn(1, G.noise_size)
+    base[0, first : first + 4] = torch.tensor([1.0, 1.0, 0.0, 1.0])  # no mirror, a turn of atan2(0, 1) = 0
+    mirrored, turned = base.clone(), base.clone()
+    mirrored[0, first] = -1.0  # only the x coin flips
+    turned[0, first + 2 : first + 4] = torch.tensor([1.0, 0.0])  # a quarter turn
+    prompt = "circle moving up"
+
+    def tracks(bias: list[float]) -> list[torch.Tensor]:
+        with torch.no_grad():
+            G.symmetry[-1].weight.zero_()
+            G.symmetry[-1].bias.copy_(torch.tensor(bias))
+        return [_captured_track(G, prompt, noise)[0] for noise in (base, mirrored, turned)]
+
+    a, m, t = tracks([0.0] * 7)  # every statistic unsigned: every symmetry free
+    assert torch.allclose(m[:, 0], -a[:, 0]) and torch.allclose(m[:, 1:], a[:, 1:])
+    assert torch.allclose(t[:, 0], -a[:, 1], atol=1e-6) and torch.allclose(t[:, 1], a[:, 0], atol=1e-6)
+    a, m, t = tracks([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0])  # a spin: an orbit's sense, which a mirror reverses
+    assert torch.equal(m, a) and torch.allclose(t[:, 0], -a[:, 1], atol=1e-6)
+    a, m, t = tracks([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0])  # an orientation (a horizontal bounce): no turn
+    assert torch.allclose(m[:, 0], -a[:, 0]) and torch.equal(t, a)
 
 
 def test_the_frame_edges_reflect_the_sprite_as_walls_do_a_ball():
