@@ -78,9 +78,11 @@ class LayeredGenerator(nn.Module):
     Each frame the recurrent network, which sees the current pose and a clock, sets four motion primitives:
     a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
-    motion noise sets everything the words leave open (start, phase, speed, size). Two things no network has to
-    learn: a coin in the noise mirrors the whole path where the prompt's fitted symmetries allow (which wall a
-    bounce turns at, which way a zigzag goes), and the frame's edges reflect the sprite as walls do a ball."""
+    motion noise sets everything the words leave open (start, phase, speed, size). What no network has to learn
+    from the noise: the frame's edges reflect the sprite as walls do a ball; a tempo, log-normal with a learned
+    spread, scales each clip's speed; and the whole path is mirrored (coins) and turned (a uniform angle) where
+    the prompt's symmetries, fitted to the real clips, allow: a bounce at either wall, a zigzag either way, an
+    orbit from any phase."""
 
     # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across): SHAPE_REACH equal-area
     # radii of a shape the middle of the data's sizes.
@@ -97,6 +99,7 @@ class LayeredGenerator(nn.Module):
     max_shift = 0.5
     apart_reach = 1.4  # equal-area radii within which an outline lies (a square's corner: 1.25)
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
+    max_tempo_spread = 0.5  # log-sd of the tempo; the data's speeds span 1.8x (a log-sd of 0.17)
     still_travel = 0.05  # normalised frame units: a tenth of the data's least zigzag advance
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
     # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
@@ -138,6 +141,9 @@ class LayeredGenerator(nn.Module):
         self.register_buffer("clock", torch.cat([t.sin(), t.cos()], dim=1), persistent=False)  # (T, 2P)
         self.rnn = nn.GRUCell(e + self.frame_noise + POSE + self.clock.shape[1], hidden)
         self.step = nn.Linear(hidden, 4)  # velocity x, y; log-scale rate; turn about the centre
+        self.tempo = nn.Linear(e, 1)
+        nn.init.zeros_(self.tempo.weight)
+        nn.init.constant_(self.tempo.bias, -2.0)  # a narrow spread at first
         # A prompt's symmetries: the expected sign of each path statistic (SYMMETRY_STATISTICS) its real clips
         # show, read from the motion words and fitted to the real clips (t2v.losses.symmetry_loss). Near 0 for
         # every statistic a symmetry changes, the path drawn under it is as likely as the path. Not linear: the
@@ -226,6 +232,12 @@ class LayeredGenerator(nn.Module):
         switches = torch.sign(z_motion[:, :SWITCHES])
         init = self.motion_init(torch.cat([motion, z_motion, switches], dim=1))
         hidden, pose, wave = init.split([init.shape[1] - POSE - WAVE, POSE, WAVE], dim=1)
+        # A clip's tempo, scaling its velocity and turn: log-normal, its width read from the words. How fast to go
+        # is left to the noise as a plain spread, where through the recurrence every clip of a prompt took
+        # nearly one speed (sd 0.1 px a frame against the data's 0.3).
+        tempo = torch.exp(
+            self.max_tempo_spread * torch.sigmoid(self.tempo(motion)).squeeze(1) * z_motion[:, SWITCHES]
+        )
         # The start in polar form about the frame centre: a ring of starts (an orbit's phase) is then linear in
         # the noise, where in x, y it needs a fold the network rarely learns.
         reach, angle = pose[:, 0], math.pi * pose[:, 1]
@@ -237,9 +249,9 @@ class LayeredGenerator(nn.Module):
             clock = self.clock[step].expand(n, -1)
             hidden = self.rnn(torch.cat([motion, z_frames[:, step], pose, clock], dim=1), hidden)
             velocity_x, velocity_y, grow, turn = self.step(hidden).unbind(dim=1)
-            angle = self.max_turn * torch.tanh(turn / (2 * self.max_turn))
+            angle = self.max_turn * torch.tanh(tempo * turn / (2 * self.max_turn))
             velocity = self.max_step * torch.tanh(
-                torch.stack([velocity_x, velocity_y], dim=1) / (10 * self.max_step)
+                tempo[:, None] * torch.stack([velocity_x, velocity_y], dim=1) / (10 * self.max_step)
             )
             cos, sin = torch.cos(angle), torch.sin(angle)
             x, y = pose[:, 0], pose[:, 1]

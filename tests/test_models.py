@@ -1,3 +1,4 @@
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -133,6 +134,7 @@ def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring():
             return out
 
     G.motion_init = Start()
+    G._symmetrise = lambda track, motion, noise: track  # an untrained read-out may turn the starts
     with torch.no_grad():
         clips = G.eval()(encode(["circle moving up"] * n, VOCAB), torch.randn(n, G.noise_size))
     centre = ink_track(clips, frame_coords(64))[:, 0, :2]  # (n, 2): x, y of the first frame
@@ -442,3 +444,31 @@ def test_the_frame_edges_reflect_the_sprite_as_walls_do_a_ball():
     assert torch.allclose(out[~inside, 0], 2 * wall[~inside] - x[~inside])  # and beyond, it comes back
     assert torch.allclose(out[~inside, 1], -out[~inside, 0])
     assert (out[:, :2].abs() <= wall[:, None] + 1e-6).all()
+
+
+def test_a_tempo_in_the_noise_scales_the_speed_as_widely_as_the_words_allow():
+    """One noise entry sets a clip's tempo, log-normal with a spread read from the words: the same steps taken at
+    another tempo cover a path scaled by exp(spread * the difference)."""
+    from torch import nn
+
+    from t2v.models import POSE, SWITCHES, WAVE
+
+    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 6, 32)
+    G._symmetrise = lambda track, motion, noise: track
+    G._reflect = lambda track: track
+
+    class Still(nn.Module):  # starts at the centre, no wave, a fixed hidden state
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(len(features), G.rnn.hidden_size + POSE + WAVE)
+
+    G.motion_init = Still()
+    with torch.no_grad():
+        G.step.weight.zero_()
+        G.step.bias.copy_(torch.tensor([0.02, -0.01, 0.0, 0.0]))  # a small constant step, no turn
+        G.tempo.bias.fill_(20.0)  # the widest spread
+    noise = torch.randn(1, G.noise_size).repeat(2, 1)
+    noise[:, SWITCHES] = torch.tensor([0.0, 1.0])
+    track = _captured_track(G, "circle moving up", noise)
+    travel = (track[:, -1, :2] - track[:, 0, :2]).norm(dim=1)
+    assert travel[0] > 0
+    assert torch.allclose(travel[1] / travel[0], torch.tensor(math.exp(G.max_tempo_spread)), rtol=0.01)
