@@ -214,9 +214,7 @@ class LayeredGenerator(nn.Module):
         angle = math.pi * torch.tanh(out[:, 2]) * has[:, 0]
 
         def place(path: torch.Tensor) -> torch.Tensor:
-            cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
-            x, y = path[..., 0], path[..., 1]
-            turned = torch.stack([cos * x - sin * y, sin * x + cos * y], dim=-1) + shift[:, None]
+            turned = turn_about_centre(path[..., :2], angle) + shift[:, None]
             return torch.cat([turned, path[..., 2:]], dim=-1)
 
         return place(track), place(track.detach())
@@ -278,12 +276,8 @@ class LayeredGenerator(nn.Module):
         half the ring); as coins they are free, and what is free is decided by what the real clips show."""
         free = self.freedom(self.symmetry(motion.detach()))  # (n, 3)
         sign = torch.where(free[:, :2] & (noise[:, :2] < 0), -1.0, 1.0).to(track.dtype)
-        xy = track[..., :2] * sign[:, None]
         angle = torch.atan2(noise[:, 2], noise[:, 3]) * free[:, 2].to(track.dtype)
-        cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
-        turned = torch.stack(
-            [cos * xy[..., 0] - sin * xy[..., 1], sin * xy[..., 0] + cos * xy[..., 1]], dim=-1
-        )
+        turned = turn_about_centre(track[..., :2] * sign[:, None], angle)
         return torch.cat([turned, track[..., 2:]], dim=-1)
 
     @staticmethod
@@ -494,6 +488,13 @@ def solid_colour(clips: torch.Tensor) -> torch.Tensor:
     ink = 1.0 - clips.amin(dim=1, keepdim=True)
     solid = (ink >= 0.97 * ink.amax(dim=(2, 3, 4), keepdim=True)).to(clips.dtype)
     return (clips * solid).sum(dim=(2, 3, 4)) / solid.sum(dim=(2, 3, 4)).clamp(min=1)
+
+
+def turn_about_centre(xy: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Paths (n, T, 2) in frame units, each turned about the frame centre by its angle (n,), radians."""
+    cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+    x, y = xy[..., 0], xy[..., 1]
+    return torch.stack([cos * x - sin * y, sin * x + cos * y], dim=-1)
 
 
 def symmetry_statistics(path: torch.Tensor) -> torch.Tensor:

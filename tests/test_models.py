@@ -169,6 +169,14 @@ def test_the_motion_network_reads_binary_switches_from_the_noise():
     assert torch.equal(seen["features"][:, -SWITCHES:], torch.sign(noise[:, :SWITCHES]))
 
 
+def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> torch.Tensor:
+    captured = {}
+    G.coverage = lambda alpha, track: captured.setdefault("track", track)
+    with torch.no_grad():
+        G.draw(encode([prompt] * len(noise), VOCAB), noise)
+    return captured["track"]
+
+
 def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
     """The turn per frame is bounded so that a whole clip sweeps at most LAYERED_MAX_SWEEP_DEG: a faster orbit
     jumps further between frames than any real clip and fails the temporal check."""
@@ -178,15 +186,11 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
     with torch.no_grad():
         G.step.weight.zero_()
         G.step.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e3]))  # no velocity, no growth, the hardest turn
-    captured = {}
     G._oscillation = lambda wave, path: torch.zeros_like(path)
     # an untrained read-out may mirror the orbit, turning it back
     G._symmetrise = lambda track, motion, noise: track
     G._reflect = lambda track: track
-    G.coverage = lambda alpha, track: captured.setdefault("track", track)
-    with torch.no_grad():
-        G.draw(encode(["circle rotating clockwise"] * 5, VOCAB), torch.randn(5, G.noise_size))
-    track = captured["track"]
+    track = _captured_track(G, "circle rotating clockwise", torch.randn(5, G.noise_size))
     angle = torch.atan2(track[..., 1], track[..., 0]).numpy()
     sweep = np.degrees(np.diff(np.unwrap(angle, axis=1), axis=1).sum(axis=1))
     assert np.all(sweep <= LAYERED_MAX_SWEEP_DEG + 0.01), sweep
@@ -397,14 +401,6 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
     }
     got = {m: tuple(free[MOTIONS.index(m)].tolist()) for m in expected}
     assert got == expected
-
-
-def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> torch.Tensor:
-    captured = {}
-    G.coverage = lambda alpha, track: captured.setdefault("track", track)
-    with torch.no_grad():
-        G.draw(encode([prompt] * len(noise), VOCAB), noise)
-    return captured["track"]
 
 
 def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow():
