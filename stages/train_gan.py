@@ -5,7 +5,7 @@ from pathlib import Path
 from t2v.dataset import load_dataset
 from t2v.devices import resolve_device
 from t2v.stage import run_stage
-from t2v.train import init_distributed, train
+from t2v.train import finish_distributed, init_distributed, train
 from t2v.vocab import load_vocab
 
 
@@ -13,15 +13,18 @@ def main(cfg, args) -> str:
     init_distributed(cfg.device)
     device = resolve_device(cfg.device)
     data, vocab = load_dataset(args.dataset), load_vocab(args.vocab)
-    summary = train(
-        cfg,
-        data,
-        vocab,
-        device,
-        model_path=Path(args.model),
-        state_path=Path(args.state),
-        live_dir=Path(args.live),
-    )
+    try:
+        summary = train(
+            cfg,
+            data,
+            vocab,
+            device,
+            model_path=Path(args.model),
+            state_path=Path(args.state),
+            live_dir=Path(args.live),
+        )
+    finally:
+        finish_distributed()
     return f"done on {device}, {summary.get('clips_per_s', 0):.0f} clips/s" if summary else "done (worker)"
 
 

@@ -411,3 +411,10 @@ def init_distributed(device_name: str) -> None:
         dist.init_process_group(backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def finish_distributed() -> None:
+    """Leave the process group, if one was joined: a rank that exits with gloo's threads still running aborts
+    ("terminate called without an active exception", SIGABRT), seen once in CI at the end of a two-process run."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
