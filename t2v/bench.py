@@ -140,9 +140,12 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
 
 def flops_per_clip(trainer) -> float:
     """FLOPs of one training step per clip, counted by torch on forward passes: a backward costs about twice its
-    forward (input and weight gradients). G: forward and backward (3 forwards). D: forward and backward on real
-    and fake in its own step (2 x 3), then forward and an input-only backward on fakes in G's step (2): 8."""
+    forward (input and weight gradients). G: forward and backward (3 forwards), and for the layered generator an
+    input-only backward of the path terms to the tempo's width (1). D: forward and backward on real and fake in its
+    own step (2 x 3), then forward and an input-only backward on fakes in G's step (2): 8."""
     from torch.utils.flop_counter import FlopCounterMode
+
+    from t2v.models import LayeredGenerator
 
     ids = trainer.items.own[:4].to(trainer.device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -151,7 +154,8 @@ def flops_per_clip(trainer) -> float:
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         trainer.D(fake, ids)
     d = counter.get_total_flops() / 4
-    return 3 * g + 8 * d
+    g_passes = 4 if isinstance(trainer.G, LayeredGenerator) else 3
+    return g_passes * g + 8 * d
 
 
 def bench_sample(model_path: Path, n: int, device: torch.device) -> dict | None:

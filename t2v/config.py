@@ -20,6 +20,10 @@ from t2v.prompts import COLOURS, MOTIONS, SHAPES
 # The widest orbit the layered generator can draw, degrees over a clip (t2v.models.LayeredGenerator bounds its
 # turn per frame): 10% past the default data's widest, 210.
 LAYERED_MAX_SWEEP_DEG = 232.0
+# The widest spread of speeds the layered generator can draw, as the log-sd of its tempo (t2v.models): 1.5 times
+# the default data's (speeds uniform on [0.025, 0.045], a log-sd of 0.17). Unbounded, the path terms widened the
+# translations' and bounces' to 0.3-0.5 and a quarter of the bounces missed their wall (README).
+LAYERED_MAX_TEMPO_SPREAD = 0.25
 
 
 def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
@@ -274,6 +278,14 @@ def _check_rules(config: Config) -> None:
             f"the layered generator turns at most {LAYERED_MAX_SWEEP_DEG:g} degrees over a clip; keep the widest "
             "orbit within that",
         )
+    if config.model.arch == "layered" and speed_spread(config.data.speed) > LAYERED_MAX_TEMPO_SPREAD:
+        raise _fail(
+            "data.speed",
+            config.data.speed,
+            f"the layered generator spreads speeds by a log-sd of at most {LAYERED_MAX_TEMPO_SPREAD:g} "
+            f"(here {speed_spread(config.data.speed):.2f}); keep the fastest within "
+            f"{math.exp(LAYERED_MAX_TEMPO_SPREAD * math.sqrt(12)):.2f} times the slowest",
+        )
     if config.model.arch == "seed" and config.data.pair_share:
         raise _fail(
             "data.pair_share",
@@ -291,6 +303,15 @@ def _check_rules(config: Config) -> None:
         )
     if config.data.frames % 2:
         raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
+
+
+def speed_spread(speed: list[float]) -> float:
+    """About the log-sd of speeds drawn uniformly from [low, high]: ln(high / low) / sqrt(12), as if uniform in the
+    log (0.170 for the default [0.025, 0.045], whose exact log-sd is 0.168)."""
+    low, high = speed
+    if low <= 0:
+        return 0.0 if high <= 0 else math.inf
+    return math.log(high / low) / math.sqrt(12)
 
 
 def _check_pairings(data: DataConfig) -> None:

@@ -193,20 +193,31 @@ def generator_loss(
     paint: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
     symmetry: torch.Tensor | None = None,
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Fakes should read real for their text, show the attributes it names, and vary as its real clips do.
-    The paths are the clips' `clip_paths`: the discriminator, variety and moment terms share one, and its backward."""
+    The paths are the clips' `clip_paths`: the discriminator, variety and moment terms share one, and its backward.
+    -> (the whole loss, its path terms alone: path_fit_loss, which is part of it)."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
     scores, logits = D(fake, ids, path=fake_path)
     loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, labels)
+    fit = path_fit_loss(fake_path, real_path, cfg, group)
+    loss = loss + fit
+    if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
+        loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
+    if symmetry is not None:
+        loss = loss + symmetry_loss(symmetry, real_path)
+    return loss, fit
+
+
+def path_fit_loss(
+    fake_path: torch.Tensor, real_path: torch.Tensor, cfg: TrainConfig, group: int
+) -> torch.Tensor:
+    """The terms that fit each prompt's fake paths to its real paths: variety, moment and energy, weighted."""
+    loss = fake_path.new_zeros(())
     if cfg.variety_weight:
         loss = loss + cfg.variety_weight * variety_loss(fake_path, real_path, group)
     if cfg.moment_weight:
         loss = loss + cfg.moment_weight * moment_loss(fake_path, real_path, group)
     if cfg.energy_weight:
         loss = loss + cfg.energy_weight * energy_loss(fake_path, real_path, group)
-    if paint is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
-        loss = loss + colour_loss(paint, real) + shape_loss(mask, real)
-    if symmetry is not None:
-        loss = loss + symmetry_loss(symmetry, real_path)
     return loss

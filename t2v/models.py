@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from t2v.config import LAYERED_MAX_SWEEP_DEG, ModelConfig
+from t2v.config import LAYERED_MAX_SWEEP_DEG, LAYERED_MAX_TEMPO_SPREAD, ModelConfig
 from t2v.prompts import COLOURS, CONJUNCTION, MAX_OBJECTS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))
@@ -79,10 +79,10 @@ class LayeredGenerator(nn.Module):
     a velocity, a turn about the frame centre, a change of scale, and (once per clip) an oscillation with its
     amplitude, period and phase. Which primitives a prompt needs is learned from the words, adversarially; the
     motion noise sets everything the words leave open (start, phase, speed, size). What no network has to learn
-    from the noise: the frame's edges reflect the sprite as walls do a ball; a tempo, log-normal with a learned
-    spread, scales each clip's speed; and the whole path is mirrored (coins) and turned (a uniform angle) where
-    the prompt's symmetries, fitted to the real clips, allow: a bounce at either wall, a zigzag either way, an
-    orbit from any phase."""
+    from the noise: the frame's edges reflect the sprite as walls do a ball; a tempo, log-normal with a spread
+    fitted to the real paths (not adversarially), scales each clip's speed; and the whole path is mirrored (coins)
+    and turned (a uniform angle) where the prompt's symmetries, fitted to the real clips, allow: a bounce at either
+    wall, a zigzag either way, an orbit from any phase."""
 
     # The sprite's half-width at scale 1, in normalised frame units ([-1, 1] across): SHAPE_REACH equal-area
     # radii of a shape the middle of the data's sizes.
@@ -99,7 +99,7 @@ class LayeredGenerator(nn.Module):
     max_shift = 0.5
     apart_reach = 1.4  # equal-area radii within which an outline lies (a square's corner: 1.25)
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
-    max_tempo_spread = 0.5  # log-sd of the tempo; the data's speeds span 1.8x (a log-sd of 0.17)
+    max_tempo_spread = LAYERED_MAX_TEMPO_SPREAD  # log-sd of the tempo
     still_travel = 0.05  # normalised frame units: a tenth of the data's least zigzag advance
     alpha_margin = 0.05  # alpha = sigmoid stretched by this much each side, then clipped to [0, 1]
     # The mask is fitted to the real shapes' anti-aliased coverage, and the compositor's bilinear resampling
@@ -154,6 +154,10 @@ class LayeredGenerator(nn.Module):
         )
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
+
+    def spread_parameters(self) -> list[nn.Parameter]:
+        """The parameters of the tempo's width, which t2v.train fits to the real paths alone."""
+        return list(self.tempo.parameters())
 
     @property
     def object_noise_size(self) -> int:
@@ -232,8 +236,8 @@ class LayeredGenerator(nn.Module):
         hidden, pose, wave = init.split([init.shape[1] - POSE - WAVE, POSE, WAVE], dim=1)
         # A clip's tempo, scaling its velocity and turn: log-normal, its width read from the words. How fast to go
         # is left to the noise as a plain spread, where through the recurrence every clip of a prompt took
-        # nearly one speed (sd 0.1 px a frame against the data's 0.3). Trained, the spread stays near its start
-        # (0.04-0.07): the discriminator's gradient on it outweighs the energy term's (README).
+        # nearly one speed (sd 0.1 px a frame against the data's 0.3). The width takes only the path terms'
+        # gradient (spread_parameters): the discriminator's, ten times theirs, held it near its start (README).
         tempo = torch.exp(
             self.max_tempo_spread * torch.sigmoid(self.tempo(motion)).squeeze(1) * z_motion[:, SWITCHES]
         )

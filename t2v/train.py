@@ -103,9 +103,10 @@ FIT_BETAS = (0.9, 0.999)
 
 
 def _generator_groups(G: torch.nn.Module) -> list[dict]:
-    """The generator's parameters as optimizer groups, each with its lr_scale: the fitted read-outs on their own."""
+    """The generator's parameters as optimizer groups, each with its lr_scale: the fitted read-outs and the tempo's
+    width on their own."""
     fitted = (
-        [*G.paint.parameters(), *G.mask.parameters(), *G.symmetry.parameters()]
+        [*G.paint.parameters(), *G.mask.parameters(), *G.symmetry.parameters(), *G.spread_parameters()]
         if isinstance(G, models.LayeredGenerator)
         else []
     )
@@ -197,6 +198,30 @@ class Trainer:
         self.clips = state["clips"]
         return True
 
+    def _optimise_generator(self, loss: torch.Tensor, path_fit: torch.Tensor) -> None:
+        """One generator step in which the tempo's width (spread_parameters) takes only the gradient of the path
+        terms (path_fit, part of loss), the rest of the generator that of the whole loss. The discriminator's
+        gradient on the width, an order of magnitude above the path terms' and of either sign from batch to
+        batch, held every prompt's speeds near one (README)."""
+        spread = self.G.spread_parameters() if isinstance(self.G, models.LayeredGenerator) else []
+        if not spread:
+            _optimise(self.opt_g, loss)
+            return
+        fitted = (
+            torch.autograd.grad(path_fit, spread, retain_graph=True, allow_unused=True)
+            if path_fit.requires_grad  # not when every path term's weight is 0
+            else [None] * len(spread)
+        )
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        for param, grad in zip(spread, fitted):
+            grad = torch.zeros_like(param) if grad is None else grad
+            if self.world > 1:  # DistributedDataParallel averaged the gradients it overwrites
+                dist.all_reduce(grad)
+                grad /= self.world
+            param.grad = grad
+        self.opt_g.step()
+
     # ---- one epoch ---------------------------------------------------------------------------------
     def run_epoch(self) -> dict:
         hyper = self.cfg.train  # this run's training hyperparameters
@@ -235,7 +260,7 @@ class Trainer:
                 layered = isinstance(self.G, models.LayeredGenerator)
                 paint, mask = (self.G.colours(ids), self.G.masks(ids)) if layered else (None, None)
                 symmetry = self.G.symmetries(ids) if layered else None
-                loss_g = losses.generator_loss(
+                loss_g, path_fit = losses.generator_loss(
                     self.D,
                     fake,
                     real,
@@ -251,7 +276,7 @@ class Trainer:
                 )
                 if overlap is not None and hyper.apart_weight:
                     loss_g = loss_g + hyper.apart_weight * overlap
-            _optimise(self.opt_g, loss_g)
+            self._optimise_generator(loss_g, path_fit)
 
             # (3) EMA of G, only when sampled from.
             if self.G_ema is not None:

@@ -98,6 +98,21 @@ def test_lr_decay_lowers_the_rate_linearly_by_epoch_and_only_when_asked(tiny):
     assert rates[False] == [tiny.train.lr] * 2 and rates[True] == pytest.approx([tiny.train.lr / 2] * 2)
 
 
+def test_the_tempo_width_takes_the_path_terms_gradient_alone(tiny):
+    """With the path terms off, the discriminator's gradient (which narrowed the tempo's width) leaves it where it
+    started while the rest of the generator trains; with them on, it moves."""
+    data = generate_dataset(tiny.data, tiny.seed)
+    vocab = build_vocab(data.prompts)
+    for weight in (0.0, 1.0):
+        cfg = tiny_config(train={"variety_weight": weight, "moment_weight": weight, "energy_weight": weight})
+        trainer = train_module.Trainer(cfg, data, vocab, torch.device("cpu"))
+        start = {name: p.detach().clone() for name, p in trainer.G.named_parameters()}
+        trainer.run_epoch()
+        moved = {name for name, p in trainer.G.named_parameters() if not torch.equal(p, start[name])}
+        assert "rnn.weight_hh" in moved
+        assert ({"tempo.weight", "tempo.bias"} <= moved) == bool(weight), (weight, moved)
+
+
 def test_batches_are_whole_groups_of_one_shape_and_motion():
     pairs = torch.tensor([0, 1, 2] * 10 + [3])  # pair 3 has one clip: a tiny set repeats it to fill a group
     batches = train_module.grouped_batches(pairs, 4, 2, torch.Generator().manual_seed(0))
