@@ -14,16 +14,9 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from t2v.bounds import LAYERED_MAX_SWEEP_DEG, LAYERED_MAX_TEMPO_SPREAD
 from t2v.errors import T2VError
 from t2v.prompts import COLOURS, MOTIONS, SHAPES
-
-# The widest orbit the layered generator can draw, degrees over a clip (t2v.models.LayeredGenerator bounds its
-# turn per frame): 10% past the default data's widest, 210.
-LAYERED_MAX_SWEEP_DEG = 232.0
-# The widest spread of speeds the layered generator can draw, as the log-sd of its tempo (t2v.models): 1.5 times
-# the default data's (speeds uniform on [0.025, 0.045], a log-sd of 0.17). Unbounded, the path terms widened the
-# translations' and bounces' to 0.3-0.5 and a quarter of the bounces missed their wall (README).
-LAYERED_MAX_TEMPO_SPREAD = 0.25
 
 
 def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from t2v.config import LAYERED_MAX_SWEEP_DEG, LAYERED_MAX_TEMPO_SPREAD, ModelConfig
+from t2v.bounds import LAYERED_MAX_SWEEP_DEG, LAYERED_MAX_TEMPO_SPREAD
+from t2v.config import ModelConfig
 from t2v.prompts import COLOURS, CONJUNCTION, MAX_OBJECTS, MOTIONS, ROLES, SHAPES, word_role
 
 N_ATTRIBUTES = (len(SHAPES), len(COLOURS), len(MOTIONS))

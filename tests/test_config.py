@@ -35,7 +35,7 @@ def test_params_yaml_is_valid_and_matches_the_typed_defaults():
         ({"data": {"speed": [0.05, 0.01]}}, ["data.speed", "low must not exceed high"]),
         ({"data": {"heldout": [["hexagon", "shrinking"]]}}, ["data.heldout", "'hexagon'"]),
         ({"data": {"orbit_sweep": [150.0, 300.0]}}, ["data.orbit_sweep", "turns at most 232 degrees"]),
-        ({"data": {"speed": [0.01, 0.05]}}, ["data.speed", "log-sd of at most 0.25", "within 2.38 times"]),
+        ({"data": {"speed": [0.01, 0.05]}}, ["data.speed", "log-sd of at most 0.2", "within 2.00 times"]),
         ({"device": "gpu"}, ["device", "'gpu'", "cuda:N"]),
         ({"model": {"arch": "transformer"}}, ["model.arch", "layered, seed"]),
         ({"train": {"batch_size": True}}, ["train.batch_size", "an integer"]),

@@ -180,7 +180,7 @@ def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> tor
 def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
     """The turn per frame is bounded so that a whole clip sweeps at most LAYERED_MAX_SWEEP_DEG: a faster orbit
     jumps further between frames than any real clip and fails the temporal check."""
-    from t2v.config import LAYERED_MAX_SWEEP_DEG
+    from t2v.bounds import LAYERED_MAX_SWEEP_DEG
 
     G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 10, 32)
     with torch.no_grad():
