@@ -271,12 +271,13 @@ def _check_rules(config: Config) -> None:
             f"the layered generator turns at most {LAYERED_MAX_SWEEP_DEG:g} degrees over a clip; keep the widest "
             "orbit within that",
         )
-    if config.model.arch == "layered" and speed_spread(config.data.speed) > LAYERED_MAX_TEMPO_SPREAD:
+    spread = speed_spread(config.data.speed)
+    if config.model.arch == "layered" and spread > LAYERED_MAX_TEMPO_SPREAD:
         raise _fail(
             "data.speed",
             config.data.speed,
             f"the layered generator spreads speeds by a log-sd of at most {LAYERED_MAX_TEMPO_SPREAD:g} "
-            f"(here {speed_spread(config.data.speed):.2f}); keep the fastest within "
+            f"(here {spread:.2f}); keep the fastest within "
             f"{math.exp(LAYERED_MAX_TEMPO_SPREAD * math.sqrt(12)):.2f} times the slowest",
         )
     if config.model.arch == "seed" and config.data.pair_share:
