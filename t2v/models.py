@@ -443,10 +443,28 @@ class ClipJudge(nn.Module):
         return torch.stack([self.judge(features, ids) for ids in texts]), self.classify(features)
 
 
+class DarkestChannel(torch.autograd.Function):
+    """clips (B, C, ...) -> (B, ...): the least channel, as amin(dim=1), with amin's gradient (shared evenly by
+    tied channels) to the bit. Autograd's amin backward broadcasts, counts and converts in separate passes over
+    the clip; this one makes fewer, and the generator's step runs it twice (test_models checks both agree)."""
+
+    @staticmethod
+    def forward(ctx, clips: torch.Tensor) -> torch.Tensor:
+        darkest = clips.amin(dim=1)
+        ctx.save_for_backward(clips, darkest)
+        return darkest
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        clips, darkest = ctx.saved_tensors
+        tied = (clips == darkest.unsqueeze(1)).to(grad.dtype)
+        return tied * (grad / tied.sum(dim=1)).unsqueeze(1)
+
+
 def soft_ink(clips: torch.Tensor) -> torch.Tensor:
-    """Each pixel's ink, differentiable: clips (B, 3, ...) in [-1, 1] -> (B, ...), white 0 (amin keeps no
-    indices)."""
-    return ((1.0 - clips.amin(dim=1)) / 2).clamp(min=0)
+    """Each pixel's ink, differentiable: clips (B, 3, ...) in [-1, 1] -> (B, ...), white 0."""
+    return ((1.0 - DarkestChannel.apply(clips)) / 2).clamp(min=0)
 
 
 def frame_coords(size: int) -> torch.Tensor:

@@ -19,7 +19,7 @@ import torch.distributed as dist
 from dvclive import Live
 from tqdm import tqdm
 
-from t2v import checkpoint, losses, models, objects, prompts
+from t2v import checkpoint, heap, losses, models, objects, prompts
 from t2v import vocab as vocabulary
 from t2v.config import Config
 from t2v.dataset import Dataset
@@ -136,6 +136,7 @@ def frozen(module: torch.nn.Module) -> Iterator[None]:
 class Trainer:
     def __init__(self, cfg: Config, data: Dataset, vocab: list[str], device: torch.device):
         self.cfg, self.data, self.vocab, self.device = cfg, data, vocab, device
+        heap.keep_freed_memory()
         self.rank = dist.get_rank() if dist.is_initialized() else 0
         self.is_main = self.rank == 0  # the process that logs and writes outputs
         self.world = dist.get_world_size() if dist.is_initialized() else 1

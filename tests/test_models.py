@@ -468,3 +468,22 @@ def test_a_tempo_in_the_noise_scales_the_speed_as_widely_as_the_words_allow():
     travel = (track[:, -1, :2] - track[:, 0, :2]).norm(dim=1)
     assert travel[0] > 0
     assert torch.allclose(travel[1] / travel[0], torch.tensor(math.exp(G.max_tempo_spread)), rtol=0.01)
+
+
+def test_the_darkest_channel_has_amins_value_and_gradient_to_the_bit():
+    from t2v.models import DarkestChannel
+
+    torch.manual_seed(0)
+    clips = torch.rand(2, 3, 2, 5, 5) * 2 - 1
+    clips[:, :, :, :2] = 1.0  # white: three tied channels
+    clips[:, 1, :, 2] = clips[:, 0, :, 2]  # two tied channels
+    upstream = torch.randn(2, 2, 5, 5)
+    grads = []
+    for darkest in (lambda x: x.amin(dim=1), DarkestChannel.apply):
+        x = clips.clone().requires_grad_()
+        value = darkest(x)
+        value.backward(upstream)
+        grads.append((value.detach(), x.grad))
+    assert torch.equal(grads[0][0], grads[1][0])
+    assert torch.equal(grads[0][1], grads[1][1])
+    assert grads[1][1][:, :, :, 0].abs().sum() > 0  # ties share the gradient, none is dropped
