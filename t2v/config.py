@@ -88,7 +88,6 @@ class TrainConfig:
     variety_weight: float = knob(1.0, lo=0.0, hi=100.0)
     moment_weight: float = knob(5.0, lo=0.0, hi=100.0)
     energy_weight: float = knob(4.0, lo=0.0, hi=100.0)
-    apart_weight: float = knob(16.0, lo=0.0, hi=100.0)
     ema: float = knob(0.0, lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = "bf16"
     log_every: int = knob(10, lo=1)

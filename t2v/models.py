@@ -19,6 +19,11 @@ POSE = 3  # the generator's sprite pose: x, y, log-scale
 # The sprite's box reaches this many equal-area radii of its shape each way from the shape's centroid: room
 # for a triangle's apex (1.67 radii above its centroid) and a square's corners (1.25).
 SHAPE_REACH = 2.0
+# Two-object layout (LayeredGenerator._layout_moves): candidates tried, the noise that sets them (a shift and a
+# turn per object) and the irrational steps of its low-discrepancy sequence.
+LAYOUT_CANDIDATES = 256
+LAYOUT_NOISE = 4
+LAYOUT_STEPS = (0.6180339887, 0.4142135624, 0.7320508076, 0.2360679775)
 SWITCHES = 2  # binary choices the motion noise makes (see LayeredGenerator.forward)
 WAVE = 3  # its oscillation: amplitude, half-period, phase
 # Per clip, path statistics that the data's symmetries average to zero (symmetry_statistics): mean position,
@@ -98,7 +103,8 @@ class LayeredGenerator(nn.Module):
     # How far the layout may shift an object of a two-object prompt: normalised frame units, the data's layout's
     # bound (t2v.layout.PAIR_SHIFT, a quarter of the frame).
     max_shift = 0.5
-    apart_reach = 1.4  # equal-area radii within which an outline lies (a square's corner: 1.25)
+    apart_reach = 1.25  # equal-area radii within which an outline lies: a square's corner
+    still_spread = 0.1  # normalised frame units: a path spread less than this about its mean stays in place
     clock_periods = (2.0, 2.83, 4.0, 5.66, 8.0, 11.3)  # frames; a geometric ladder like a positional encoding
     max_tempo_spread = LAYERED_MAX_TEMPO_SPREAD  # log-sd of the tempo
     still_travel = 0.05  # normalised frame units: a tenth of the data's least zigzag advance
@@ -129,13 +135,6 @@ class LayeredGenerator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Linear(hidden, hidden + POSE + WAVE),
         )
-        # Where an object of a two-object prompt goes beside the other: a shift and a turn about the frame centre
-        # of its whole path, from its motion words and both paths; the identity at first.
-        self.layout = nn.Sequential(
-            nn.Linear(e + 4 * frames, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 3)
-        )
-        nn.init.zeros_(self.layout[-1].weight)
-        nn.init.zeros_(self.layout[-1].bias)
         t = torch.arange(frames, dtype=torch.float32)[:, None] * (
             2 * math.pi / torch.tensor(self.clock_periods)
         )
@@ -166,30 +165,26 @@ class LayeredGenerator(nn.Module):
 
     @property
     def noise_size(self) -> int:
-        """Noise per prompt: one object's for each object a prompt may name (a one-object prompt uses the first)."""
-        return MAX_OBJECTS * self.object_noise_size
+        """Noise per prompt: one object's for each object a prompt may name (a one-object prompt uses the first),
+        then the layout's (LAYOUT_NOISE), read only for two-object prompts."""
+        return MAX_OBJECTS * self.object_noise_size + LAYOUT_NOISE
 
     def forward(
         self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Clips (B, 3, T, H, W) of the prompts ids (B, L). With slots (B,) (0: the first object, 1: the second),
-        instead each clip's one object as seen (the second with what the first hides taken out) and the mean
-        overlap of two objects' outlines (Layers.overlap), for training."""
+        instead each clip's one object as seen (the second with what the first hides taken out), for training."""
         layers = self.draw(ids, noise)
-        if slots is None:
-            return layers.composite()
-        return layers.visible(slots), layers.overlap(self.apart_reach)
+        return layers.composite() if slots is None else layers.visible(slots)
 
     def draw(self, ids: torch.Tensor, noise: torch.Tensor) -> Layers:
         """One layer per object: the prompts' first objects, then the second objects of those that name two."""
         b = ids.shape[0]
         words = self.text(ids)  # (B, objects, roles, D)
         rows = torch.nonzero(self.text.has_second(ids)).squeeze(1)
-        first, second = noise.view(b, MAX_OBJECTS, -1).unbind(dim=1)
+        objects, layout = noise.split([noise.shape[1] - LAYOUT_NOISE, LAYOUT_NOISE], dim=1)
+        first, second = objects.reshape(b, MAX_OBJECTS, -1).unbind(dim=1)
         words = torch.cat([words[:, 0], words[rows, 1]])
-        partner = torch.full((len(words),), -1, dtype=torch.long, device=ids.device)
-        partner[rows] = torch.arange(b, len(words), device=ids.device)
-        partner[b:] = rows
         colour, shape, motion = words.unbind(dim=1)
 
         # Fill and mask are fitted to the real clips with the same words (t2v.losses.colour_loss, shape_loss),
@@ -198,31 +193,74 @@ class LayeredGenerator(nn.Module):
         alpha = self.sprite(shape).detach()
         rgb = self.paint_colour(colour).detach()  # (n, 3)
         track = self._track(motion, torch.cat([first, second[rows]]))
-        # Laid out even with no two-object prompt in the batch (a shift and turn of zero, exact): every parameter
-        # takes part in every step, as DistributedDataParallel requires.
-        track, kept_apart = self._lay_out(track, motion, partner)
-        return Layers(self.coverage(alpha, track), rgb, kept_apart[..., :2], self._radius(kept_apart), rows)
+        if len(rows):
+            track = self._lay_out(track, motion, rows, layout[rows])
+        return Layers(self.coverage(alpha, track), rgb, rows)
+
+    @torch.no_grad()
+    def _layout_moves(
+        self, paths: tuple[torch.Tensor, torch.Tensor], turnable: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The move of each object of P two-object prompts that keeps the pair apart, found as the data's layout
+        finds it (t2v.layout.place_apart): LAYOUT_CANDIDATES moves of both objects are tried, the first the paths
+        as drawn, and the first leaving the outlines apart in every frame, both inside the frame, wins, else the
+        one with the fewest frames that meet. A move is one the object's motion allows: a shift across the main
+        axis of its path (a translation, a bounce, a zigzag) up to max_shift, then, where its words leave it free
+        to turn, a turn about the frame centre; an orbit (free to turn, and travelling) is only turned, a change
+        of size (free to turn, and still) is shifted any way. An outline may not leave the frame further than the
+        path as drawn takes it (a bounce reaches the wall). paths: each object's (P, T, 3); turnable (2, P) bool;
+        noise (P, LAYOUT_NOISE) sets the candidates (a low-discrepancy sequence from Gaussian starts). -> (shifts
+        (2, P, 2), angles (2, P)): each path is turned, then shifted. Not learned: the layout is the data's
+        procedure, so the generator's pairs are as far apart as the real ones, each motion untouched."""
+        k = torch.arange(LAYOUT_CANDIDATES, device=noise.device, dtype=noise.dtype)
+        start = torch.special.ndtr(noise)[:, :, None]  # (P, 4, 1) uniform
+        steps = torch.tensor(LAYOUT_STEPS, device=noise.device, dtype=noise.dtype)[None, :, None]
+        u = torch.remainder(start + k * steps, 1.0)  # (P, 4, K)
+        u[..., 0] = 0.5  # the first candidate: the paths as drawn (no shift, no turn)
+        placed, shifts, angles, allowed = [], [], [], []
+        for j, path in enumerate(paths):
+            xy = path[..., :2]
+            rel = xy - xy.mean(dim=1, keepdim=True)
+            still = rel.square().sum(dim=-1).mean(dim=1).sqrt() < self.still_spread
+            amount = self.max_shift * (2 * u[:, 2 * j] - 1) * (~turnable[j] | still)[:, None]  # (P, K)
+            angle = 2 * math.pi * (u[:, 2 * j + 1] - 0.5) * turnable[j, :, None]
+            offset = amount[..., None] * _across_main_axis(xy)[:, None, :]  # (P, K, 2)
+            cos, sin = torch.cos(angle)[..., None], torch.sin(angle)[..., None]  # (P, K, 1)
+            x, y = xy[:, None, :, 0] + offset[..., :1], xy[:, None, :, 1] + offset[..., 1:]
+            moved = torch.stack([cos * x - sin * y, sin * x + cos * y], dim=-1)  # (P, K, T, 2)
+            placed.append(moved)
+            ox, oy = offset.unbind(dim=-1)
+            shifts.append(
+                torch.stack([cos[..., 0] * ox - sin[..., 0] * oy, sin[..., 0] * ox + cos[..., 0] * oy], -1)
+            )
+            angles.append(angle)
+            wall = 1.0 - self.apart_reach * self._radius(path)  # (P, T): where the outline meets the edge
+            allowed.append(torch.maximum(wall, xy.abs().amax(dim=-1))[:, None, :, None] + 1e-5)
+        radii = [self._radius(path)[:, None] for path in paths]  # (P, 1, T)
+        outside = sum((c.abs() > a).any(dim=-1).any(dim=-1) for c, a in zip(placed, allowed))
+        meets = ((placed[0] - placed[1]).norm(dim=-1) < self.apart_reach * (radii[0] + radii[1])).sum(dim=-1)
+        frames = paths[0].shape[1]
+        best = torch.argmin(outside * (frames + 1) + meets, dim=1)  # the first of the cheapest
+        rows = torch.arange(len(best), device=best.device)
+        return torch.stack([s[rows, best] for s in shifts]), torch.stack([a[rows, best] for a in angles])
 
     def _lay_out(
-        self, track: torch.Tensor, motion: torch.Tensor, partner: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Place the objects of two-object prompts beside each other, as the data's layout does (t2v.layout):
-        each whole path shifted and turned about the frame centre, by the layout network, which reads the
-        object's motion words and both paths, never the other object's words. An object's motion is its own
-        words' alone; where it goes may depend on the other. partner (n,): the row of the other object of its
-        prompt, -1 for none. -> (the paths laid out, the same with only the layout's gradient: for the overlap
-        term, which must move the layout, not bend the motions)."""
-        has = (partner >= 0).to(track.dtype)[:, None]
-        path = track[..., :2].detach().flatten(1)
-        out = self.layout(torch.cat([motion.detach(), path, path[partner.clamp(min=0)]], dim=1))
-        shift = self.max_shift * torch.tanh(out[:, :2]) * has
-        angle = math.pi * torch.tanh(out[:, 2]) * has[:, 0]
-
-        def place(path: torch.Tensor) -> torch.Tensor:
-            turned = turn_about_centre(path[..., :2], angle) + shift[:, None]
-            return torch.cat([turned, path[..., 2:]], dim=-1)
-
-        return place(track), place(track.detach())
+        self, track: torch.Tensor, motion: torch.Tensor, rows: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        """Place the two objects of each two-object prompt apart (_layout_moves): track (B + P, T, 3), the B first
+        objects then the P second ones; rows (P,): their prompts; noise (P, LAYOUT_NOISE). Each path keeps its
+        gradient: a move is a fixed turn and shift of it."""
+        b = len(track) - len(rows)
+        paths = (track[rows], track[b:])
+        turnable = self.freedom(self.symmetry(motion.detach()))[:, 2]
+        shifts, angles = self._layout_moves(
+            tuple(p.detach() for p in paths), torch.stack([turnable[rows], turnable[b:]]), noise
+        )
+        placed = [
+            torch.cat([turn_about_centre(p[..., :2], a) + s[:, None], p[..., 2:]], dim=-1)
+            for p, s, a in zip(paths, shifts, angles)
+        ]
+        return torch.cat([track[:b].index_copy(0, rows, placed[0]), placed[1]])
 
     def _track(self, motion: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Each object's pose per frame (n, T, 3): x, y in [-1, 1] frame units, log-scale."""
@@ -388,13 +426,11 @@ def separate(clips: torch.Tensor, fills: torch.Tensor) -> torch.Tensor:
 @dataclass
 class Layers:
     """What LayeredGenerator draws for B prompts, P of which name two objects: per object (the B first objects,
-    then the P second ones) its coverage (B + P, 1, T, H, W), fill (B + P, 3), centre (B + P, T, 2) and
-    equal-area radius (B + P, T) in frame units; rows (P,): the prompts with a second object."""
+    then the P second ones) its coverage (B + P, 1, T, H, W) and fill (B + P, 3); rows (P,): the prompts with a
+    second object."""
 
     cover: torch.Tensor
     rgb: torch.Tensor
-    centre: torch.Tensor
-    radius: torch.Tensor
     rows: torch.Tensor
 
     @property
@@ -419,15 +455,6 @@ class Layers:
             shown = self.cover[b:][back] * (1.0 - self.cover[rows])
             clips = clips.index_copy(0, rows, over_white(self.rgb[b:][back], shown))
         return clips
-
-    def overlap(self, reach: float) -> torch.Tensor:
-        """How far two objects' outlines reach into each other, mean over frames and two-object prompts (frame
-        units; 0 without any): each outline taken to lie within `reach` equal-area radii of its centre."""
-        if not len(self.rows):
-            return self.centre.new_zeros(())
-        b = self.prompts
-        gap = (self.centre[self.rows] - self.centre[b:]).norm(dim=-1)
-        return F.relu(reach * (self.radius[self.rows] + self.radius[b:]) - gap).mean()
 
 
 class ClipJudge(nn.Module):
@@ -505,6 +532,15 @@ def solid_colour(clips: torch.Tensor) -> torch.Tensor:
     ink = 1.0 - clips.amin(dim=1, keepdim=True)
     solid = (ink >= 0.97 * ink.amax(dim=(2, 3, 4), keepdim=True)).to(clips.dtype)
     return (clips * solid).sum(dim=(2, 3, 4)) / solid.sum(dim=(2, 3, 4)).clamp(min=1)
+
+
+def _across_main_axis(xy: torch.Tensor) -> torch.Tensor:
+    """The unit vector (n, 2) across the main axis (of greatest spread) of paths xy (n, T, 2): across a
+    translation's direction, a bounce's or a zigzag's axis."""
+    rel = xy - xy.mean(dim=1, keepdim=True)
+    xx, yy, xy_ = (rel[..., 0] ** 2).mean(1), (rel[..., 1] ** 2).mean(1), (rel[..., 0] * rel[..., 1]).mean(1)
+    axis = 0.5 * torch.atan2(2 * xy_, xx - yy)
+    return torch.stack([-torch.sin(axis), torch.cos(axis)], dim=1)
 
 
 def turn_about_centre(xy: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:

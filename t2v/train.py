@@ -244,9 +244,9 @@ class Trainer:
             # graph for the generator's step).
             with self.autocast:
                 if isinstance(self.G, models.LayeredGenerator):
-                    fake, overlap = self.G_train(prompt, noise, self.items.slot[idx].to(self.device))
+                    fake = self.G_train(prompt, noise, self.items.slot[idx].to(self.device))
                 else:
-                    fake, overlap = self.G_train(prompt, noise), None
+                    fake = self.G_train(prompt, noise)
                 fake_path = models.clip_paths(fake)
                 with torch.no_grad():
                     real_path = models.clip_paths(real)
@@ -275,8 +275,6 @@ class Trainer:
                     mask,
                     symmetry,
                 )
-                if overlap is not None and hyper.apart_weight:
-                    loss_g = loss_g + hyper.apart_weight * overlap
             self._optimise_generator(loss_g, path_fit)
 
             # (3) EMA of G, only when sampled from.

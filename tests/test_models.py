@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from t2v.config import DataConfig, ModelConfig
-from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator
+from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator, turn_about_centre
 from t2v.prompts import COLOURS, MOTIONS, TUTORIAL_PROMPTS, Scene
 from t2v.vocab import build_vocab, encode
 
@@ -349,16 +349,31 @@ def test_the_second_object_is_drawn_behind_the_first_and_keeps_its_own_look():
     assert not torch.allclose(alone, clips[:1]), "the second object is drawn"
 
 
-def test_overlap_penalises_outlines_that_reach_into_each_other():
-    from t2v.models import Layers
-
-    # two prompts of two objects: first objects at the centre, second objects 0.1 and 0.9 away, radii 0.2
-    centre = torch.tensor([[[0.0, 0.0]], [[0.0, 0.0]], [[0.1, 0.0]], [[0.9, 0.0]]])
-    layers = Layers(
-        torch.zeros(4, 1, 1, 4, 4), torch.zeros(4, 3), centre, torch.full((4, 1), 0.2), torch.arange(2)
-    )
-    assert layers.overlap(1.0).item() == pytest.approx((0.4 - 0.1) / 2)
-    assert layers.overlap(0.2).item() == 0.0
+def test_the_layout_keeps_two_objects_apart_moving_each_only_as_its_motion_allows():
+    """Four pairs of paths (P, T, 3) in frame units at scale 1 (radius 0.3): two translations along one line, two
+    orbits in step, two still objects already apart, two still objects free to turn (changes of size) at the
+    centre. The translations are shifted across their direction only, the orbits turned only, the pair already
+    apart left as drawn, the changes of size shifted; every pair ends apart in every frame, outlines inside."""
+    G = build_generator(ModelConfig(), PAIR_VOCAB, 8, 32)
+    t = torch.linspace(0, 1, 8)
+    line = torch.stack([t - 0.5, torch.zeros(8), torch.zeros(8)], dim=1)
+    orbit = torch.stack([0.5 * torch.cos(t * 3), 0.5 * torch.sin(t * 3), torch.zeros(8)], dim=1)
+    still = torch.tensor([-0.6, 0.0, 0.0]).expand(8, 3)
+    centre = torch.zeros(8, 3)
+    first = torch.stack([line, orbit, still, centre])
+    second = torch.stack([line, orbit, still * torch.tensor([-1.0, 1.0, 1.0]), centre])
+    turnable = torch.tensor([[False, True, False, True]] * 2)
+    noise = torch.randn(4, 4, generator=torch.Generator().manual_seed(0))
+    shifts, angles = G._layout_moves((first, second), turnable, noise)
+    assert (shifts[:, 0, 0] == 0).all() and (angles[:, 0] == 0).all() and (shifts[:, 0, 1] != 0).any()
+    assert (shifts[:, 1] == 0).all() and (angles[:, 1] != 0).any()
+    assert (shifts[:, 2] == 0).all() and (angles[:, 2] == 0).all()
+    assert (shifts[:, 3] != 0).any()
+    placed = [
+        turn_about_centre(p[..., :2], a) + s[:, None] for p, s, a in zip((first, second), shifts, angles)
+    ]
+    assert ((placed[0] - placed[1]).norm(dim=-1) >= G.apart_reach * 0.6).all()
+    assert all((p.abs() <= 1 - G.apart_reach * 0.3 + 1e-5).all() for p in placed)
 
 
 MOTION_VOCAB = build_vocab([f"circle {m}" for m in MOTIONS])
