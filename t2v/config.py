@@ -53,7 +53,7 @@ class DataConfig:
         ],
         min_len=1,
     )
-    pair_share: float = knob(0.0, lo=0.0, hi=0.9)
+    pair_share: float = knob(0.25, lo=0.0, hi=0.9)
     heldout_pairings: list[list[str]] = knob(
         [
             ["moving left", "rotating clockwise"],
@@ -77,7 +77,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = knob(8, lo=1)
+    epochs: int = knob(12, lo=1)
     batch_size: int = knob(64, lo=1)
     lr: float = knob(0.0002, lo=0.0, lo_open=True, hi=1.0)
     lr_decay: bool = True

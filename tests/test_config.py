@@ -101,7 +101,7 @@ def test_random_values_give_a_config_or_a_t2v_error(assignments):
         ("train:\n  lr: 1e-3\n", "train", "lr", 0.001),  # YAML 1.1 would read the string '1e-3'
         ("train:\n  lr: 2.0e-4\n", "train", "lr", 0.0002),
         ("train:\n  loss: bce\n", "train", "loss", "bce"),
-        ("model:\n  arch: seed\n", "model", "arch", "seed"),
+        ("model:\n  arch: seed\ndata:\n  pair_share: 0\n", "model", "arch", "seed"),  # one object a clip
         ("device: cuda:1\n", None, "device", "cuda:1"),
         ("device: mps\n", None, "device", "mps"),
     ],
