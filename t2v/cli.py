@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "prompt",
-        help="'[colour] shape motion', e.g. 'red square moving up-right'; render also takes two objects joined "
-        "by 'and', e.g. 'red circle moving left and blue square moving up' (the first in front)",
+        help="'[colour] shape motion', e.g. 'red square moving up-right', or two objects joined by 'and', e.g. "
+        "'red circle moving left and blue square moving up' (the first in front; generate: a model trained with "
+        "two-object clips, as the default is)",
     )
     common.add_argument("-o", "--output", required=True, help="out.gif, out.mp4 or out.npy (uint8 N,T,H,W,3)")
     common.add_argument("--n", type=_integer_in(1, MAX_CLIPS), default=4, help="number of clips")
