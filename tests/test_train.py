@@ -199,7 +199,7 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkp
 
 
 FOLLOW = {
-    "data": {"n_clips": 1024, "pair_share": 0.0},  # one object a clip, as the default model is trained
+    "data": {"n_clips": 1024, "pair_share": 0.0},  # one object a clip: the check reads one-object prompts
     "train": {"epochs": 24, "batch_size": 32},  # 16 epochs: 0.5; 24: 1.0
     "model": {"text_dim": 32, "g_channels": 32, "d_channels": 8},
 }
