@@ -171,7 +171,7 @@ class LayeredGenerator(nn.Module):
 
     def forward(
         self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    ) -> torch.Tensor:
         """Clips (B, 3, T, H, W) of the prompts ids (B, L). With slots (B,) (0: the first object, 1: the second),
         instead each clip's one object as seen (the second with what the first hides taken out), for training."""
         layers = self.draw(ids, noise)
@@ -192,9 +192,11 @@ class LayeredGenerator(nn.Module):
         # a triangle's apex into a soft chimney that sampling drew as a tower.
         alpha = self.sprite(shape).detach()
         rgb = self.paint_colour(colour).detach()  # (n, 3)
-        track = self._track(motion, torch.cat([first, second[rows]]))
+        # Which symmetries each object's words leave free: read once, for its drawing and for its layout.
+        free = self.freedom(self.symmetry(motion.detach()))  # (n, 3)
+        track = self._track(motion, torch.cat([first, second[rows]]), free)
         if len(rows):
-            track = self._lay_out(track, motion, rows, layout[rows])
+            track = self._lay_out(track, free[:, 2], rows, layout[rows])
         return Layers(self.coverage(alpha, track), rgb, rows)
 
     @torch.no_grad()
@@ -217,7 +219,7 @@ class LayeredGenerator(nn.Module):
         steps = torch.tensor(LAYOUT_STEPS, device=noise.device, dtype=noise.dtype)[None, :, None]
         u = torch.remainder(start + k * steps, 1.0)  # (P, 4, K)
         u[..., 0] = 0.5  # the first candidate: the paths as drawn (no shift, no turn)
-        placed, shifts, angles, allowed = [], [], [], []
+        placed, shifts, angles, allowed, radii = [], [], [], [], []
         for j, path in enumerate(paths):
             xy = path[..., :2]
             rel = xy - xy.mean(dim=1, keepdim=True)
@@ -225,18 +227,17 @@ class LayeredGenerator(nn.Module):
             amount = self.max_shift * (2 * u[:, 2 * j] - 1) * (~turnable[j] | still)[:, None]  # (P, K)
             angle = 2 * math.pi * (u[:, 2 * j + 1] - 0.5) * turnable[j, :, None]
             offset = amount[..., None] * _across_main_axis(xy)[:, None, :]  # (P, K, 2)
-            cos, sin = torch.cos(angle)[..., None], torch.sin(angle)[..., None]  # (P, K, 1)
-            x, y = xy[:, None, :, 0] + offset[..., :1], xy[:, None, :, 1] + offset[..., 1:]
-            moved = torch.stack([cos * x - sin * y, sin * x + cos * y], dim=-1)  # (P, K, T, 2)
-            placed.append(moved)
-            ox, oy = offset.unbind(dim=-1)
+            # Shifted, then turned: the same as turned, then shifted by the turned offset.
+            moved = turn_about_centre((xy[:, None] + offset[:, :, None]).flatten(0, 1), angle.flatten())
+            placed.append(moved.view(*angle.shape, *xy.shape[1:]))  # (P, K, T, 2)
             shifts.append(
-                torch.stack([cos[..., 0] * ox - sin[..., 0] * oy, sin[..., 0] * ox + cos[..., 0] * oy], -1)
+                turn_about_centre(offset.flatten(0, 1)[:, None], angle.flatten()).view(offset.shape)
             )
             angles.append(angle)
-            wall = 1.0 - self.apart_reach * self._radius(path)  # (P, T): where the outline meets the edge
+            radius = self._radius(path)  # (P, T)
+            radii.append(radius[:, None])
+            wall = 1.0 - self.apart_reach * radius  # where the outline meets the edge
             allowed.append(torch.maximum(wall, xy.abs().amax(dim=-1))[:, None, :, None] + 1e-5)
-        radii = [self._radius(path)[:, None] for path in paths]  # (P, 1, T)
         outside = sum((c.abs() > a).any(dim=-1).any(dim=-1) for c, a in zip(placed, allowed))
         meets = ((placed[0] - placed[1]).norm(dim=-1) < self.apart_reach * (radii[0] + radii[1])).sum(dim=-1)
         frames = paths[0].shape[1]
@@ -245,14 +246,13 @@ class LayeredGenerator(nn.Module):
         return torch.stack([s[rows, best] for s in shifts]), torch.stack([a[rows, best] for a in angles])
 
     def _lay_out(
-        self, track: torch.Tensor, motion: torch.Tensor, rows: torch.Tensor, noise: torch.Tensor
+        self, track: torch.Tensor, turnable: torch.Tensor, rows: torch.Tensor, noise: torch.Tensor
     ) -> torch.Tensor:
         """Place the two objects of each two-object prompt apart (_layout_moves): track (B + P, T, 3), the B first
-        objects then the P second ones; rows (P,): their prompts; noise (P, LAYOUT_NOISE). Each path keeps its
-        gradient: a move is a fixed turn and shift of it."""
+        objects then the P second ones; turnable (B + P,): whose words leave it free to turn; rows (P,): their
+        prompts; noise (P, LAYOUT_NOISE). Each path keeps its gradient: a move is a fixed turn and shift of it."""
         b = len(track) - len(rows)
         paths = (track[rows], track[b:])
-        turnable = self.freedom(self.symmetry(motion.detach()))[:, 2]
         shifts, angles = self._layout_moves(
             tuple(p.detach() for p in paths), torch.stack([turnable[rows], turnable[b:]]), noise
         )
@@ -262,8 +262,9 @@ class LayeredGenerator(nn.Module):
         ]
         return torch.cat([track[:b].index_copy(0, rows, placed[0]), placed[1]])
 
-    def _track(self, motion: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Each object's pose per frame (n, T, 3): x, y in [-1, 1] frame units, log-scale."""
+    def _track(self, motion: torch.Tensor, noise: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
+        """Each object's pose per frame (n, T, 3): x, y in [-1, 1] frame units, log-scale; free (n, 3): the
+        symmetries its words leave free (freedom)."""
         n, t = motion.shape[0], self.frames
         z_motion, z_frames = noise.split([self.noise_dim, t * self.frame_noise], dim=1)
 
@@ -301,17 +302,16 @@ class LayeredGenerator(nn.Module):
             poses.append(pose)
         track = torch.stack(poses, dim=1)
         track = track + self._oscillation(wave, track)
-        track = self._symmetrise(track, motion, z_frames[:, 0, :4])
+        track = self._symmetrise(track, free, z_frames[:, 0, :4])
         return self._reflect(track)
 
-    def _symmetrise(self, track: torch.Tensor, motion: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    def _symmetrise(self, track: torch.Tensor, free: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Draw each path under the symmetries its words allow, chosen by the noise (n, 4): mirrored through the
         frame centre per axis where a coin (the sign of an entry) says so, a bounce at either wall, a zigzag
         advancing either way; then turned about the centre by a uniform angle (of two Gaussian entries), an
         orbit from any phase. Which of two mirror images to draw is a fold of the noise, and a uniform angle a
         distribution, that gradient descent rarely learns (every bounce turned at one wall, orbits started on
         half the ring); as coins they are free, and what is free is decided by what the real clips show."""
-        free = self.freedom(self.symmetry(motion.detach()))  # (n, 3)
         sign = torch.where(free[:, :2] & (noise[:, :2] < 0), -1.0, 1.0).to(track.dtype)
         angle = torch.atan2(noise[:, 2], noise[:, 3]) * free[:, 2].to(track.dtype)
         turned = turn_about_centre(track[..., :2] * sign[:, None], angle)
