@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
+from t2v.data.vocab import build_vocab, save_vocab
 from t2v.stage import run_stage
-from t2v.vocab import build_vocab, save_vocab
 
 
 def main(cfg, args) -> str:

@@ -1,7 +1,7 @@
 """Stage generate-dataset: render the training clips and write the held-out manifest."""
 
 from t2v.atomic import atomic_dir, write_json
-from t2v.make_dataset import heldout_manifest, write_dataset
+from t2v.data.synthesize import heldout_manifest, write_dataset
 from t2v.stage import run_stage
 
 

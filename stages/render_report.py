@@ -6,8 +6,8 @@ from pathlib import Path
 
 from t2v.atomic import write_text, write_with
 from t2v.config import read_params
-from t2v.dataset import load_heldout
-from t2v.report import render_report, training_summary
+from t2v.data.dataset import load_heldout
+from t2v.report.page import render_report, training_summary
 from t2v.stage import run_stage
 
 

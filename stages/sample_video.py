@@ -1,15 +1,15 @@
-"""Stage sample-video: a video per prompt, and the scores of every seen and held-out prompt: a headline summary
-(the DVC metrics), the scores per split, motion, shape and colour (DVC bar plots), every score (per prompt), and
-asked against judged motion (a DVC confusion plot)."""
+"""Stage sample-video: a video per prompt, and the scores of every seen and held-out prompt: a headline
+summary (the DVC metrics), the scores per split, motion, shape and colour (DVC bar plots), every score (per
+prompt), and asked against judged motion (a DVC confusion plot)."""
 
 from t2v.atomic import atomic_dir, write_json
-from t2v.checkpoint import load_generator
-from t2v.dataset import load_heldout
+from t2v.data.dataset import load_heldout
 from t2v.devices import resolve_device
-from t2v.evaluate import breakdown, evaluate, headline
-from t2v.gallery import write_gallery
+from t2v.model.checkpoint import load_generator
 from t2v.prompts import CONJUNCTION, parse_scenes
-from t2v.sample import write_videos
+from t2v.sample.evaluate import breakdown, evaluate, headline
+from t2v.sample.gallery import write_gallery
+from t2v.sample.generate import write_videos
 from t2v.stage import run_stage
 
 
@@ -20,7 +20,8 @@ def main(cfg, args) -> str:
     prompts = [p for p in cfg.sample.prompts if CONJUNCTION in vocab or len(parse_scenes(p)) == 1]
     if len(prompts) < len(cfg.sample.prompts):
         print(
-            f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): the model read none in training"
+            f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): "
+            "the model read none in training"
         )
     scores, confusion = evaluate(generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data)
     with atomic_dir(args.videos) as tmp:

@@ -1,12 +1,14 @@
-"""Stage train-gan: train the text-conditioned video GAN (resuming an interrupted run), logged with dvclive."""
+"""Stage train-gan: train the text-conditioned video GAN (resuming an interrupted run), logged with
+dvclive."""
 
 from pathlib import Path
 
-from t2v.dataset import load_dataset
+from t2v.data.dataset import load_dataset
+from t2v.data.vocab import load_vocab
 from t2v.devices import resolve_device
 from t2v.stage import run_stage
-from t2v.train import finish_distributed, init_distributed, train
-from t2v.vocab import load_vocab
+from t2v.train.distributed import finish_distributed, init_distributed
+from t2v.train.trainer import train
 
 
 def main(cfg, args) -> str:

@@ -1,4 +1,5 @@
-"""Atomic file writes: a temporary file beside the target, then a rename, so a crash never leaves half a file."""
+"""Atomic file writes: a temporary file beside the target, then a rename, so a crash never leaves half a
+file."""
 
 from __future__ import annotations
 

@@ -17,10 +17,11 @@ import torch
 from PIL import Image, ImageDraw
 
 from t2v.atomic import write_json
-from t2v.config import Config, DataConfig, load_config
-from t2v.make_dataset import generate_dataset, write_dataset
+from t2v.config import Config, DataConfig
+from t2v.data.scenes import PALETTE
+from t2v.data.synthesize import generate_dataset, write_dataset
+from t2v.params import load_config
 from t2v.prompts import SHAPES
-from t2v.scenes import PALETTE
 
 STAGES = ("generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report")
 
@@ -104,8 +105,8 @@ def _sync(device: torch.device) -> None:
 
 
 def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dict:
-    from t2v.train import Trainer
-    from t2v.vocab import build_vocab
+    from t2v.data.vocab import build_vocab
+    from t2v.train.trainer import Trainer
 
     run_cfg = Config(**{**cfg.__dict__})
     run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
@@ -139,13 +140,12 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
 
 
 def flops_per_clip(trainer) -> float:
-    """FLOPs of one training step per clip, counted by torch on forward passes: a backward costs about twice its
-    forward (input and weight gradients). G: forward and backward (3 forwards), and for the layered generator an
-    input-only backward of the path terms to the tempo's width (1). D: forward and backward on real and fake in its
-    own step (2 x 3), then forward and an input-only backward on fakes in G's step (2): 8."""
+    """FLOPs of one training step per clip, counted by torch on forward passes: a backward costs about twice
+    its forward (input and weight gradients). G: forward and backward (3 forwards), and for the layered
+    generator an input-only backward of the path terms to the tempo's width (1). D: forward and backward on
+    real and fake in its own step (2 x 3), then forward and an input-only backward on fakes in G's step (2):
+    8."""
     from torch.utils.flop_counter import FlopCounterMode
-
-    from t2v.models import LayeredGenerator
 
     ids = trainer.items.own[:4].to(trainer.device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -154,13 +154,13 @@ def flops_per_clip(trainer) -> float:
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         trainer.D(fake, ids)
     d = counter.get_total_flops() / 4
-    g_passes = 4 if isinstance(trainer.G, LayeredGenerator) else 3
+    g_passes = 4 if trainer.G.spread_parameters() else 3
     return g_passes * g + 8 * d
 
 
 def bench_sample(model_path: Path, n: int, device: torch.device) -> dict | None:
-    from t2v.checkpoint import load_generator
-    from t2v.sample import generate
+    from t2v.model.checkpoint import load_generator
+    from t2v.sample.generate import generate
 
     if not model_path.exists():
         return None
@@ -187,7 +187,8 @@ def peak_rss(cmd: list[str], cwd: Path, what: str) -> int:
 
 
 def bench_generate_memory(model_path: Path, counts: tuple[int, ...] = (1_000, 20_000)) -> dict | None:
-    """Peak RSS of `t2v generate --n N -o clips.npy`: generation and writing are streamed, so it stays flat."""
+    """Peak RSS of `t2v generate --n N -o clips.npy`: generation and writing are streamed, so it stays
+    flat."""
     if not model_path.exists():
         return None
     result = {}
@@ -278,8 +279,9 @@ def run_benchmark(
     )
     for t in report["train"]:
         print(
-            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: {t['gflop_per_clip']} GFLOP/clip, "
-            f"{t['achieved_gflops']} GFLOP/s = {t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})"
+            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: "
+            f"{t['gflop_per_clip']} GFLOP/clip, {t['achieved_gflops']} GFLOP/s = "
+            f"{t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})"
         )
     if report["sample"]:
         print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from t2v.config import Config, DataConfig, SampleConfig, load_config
+from t2v.config import Config, DataConfig, SampleConfig
+from t2v.params import load_config
 from t2v.prompts import parse_scenes, show
 from t2v.stage import guarded
 from t2v.video_io import check_output, write_clips, write_npy_stream
@@ -53,9 +54,9 @@ def _release_large_blocks() -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    from t2v.checkpoint import load_generator
     from t2v.devices import resolve_device
-    from t2v.sample import GENERATE_BATCH, generate_blocks
+    from t2v.model.checkpoint import load_generator
+    from t2v.sample.generate import GENERATE_BATCH, generate_blocks
 
     suffix = check_output(args.output, args.n)
     parse_scenes(args.prompt)  # a bad prompt fails before the model loads
@@ -82,7 +83,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> None:
-    from t2v.make_dataset import render_prompt
+    from t2v.data.synthesize import render_prompt
 
     suffix = check_output(args.output, args.n)
     scenes = parse_scenes(args.prompt)
@@ -117,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "prompt",
-        help="'[colour] shape motion', e.g. 'red square moving up-right', or two objects joined by 'and', e.g. "
-        "'red circle moving left and blue square moving up' (the first in front; generate: a model trained with "
-        "two-object clips, as the default is)",
+        help="'[colour] shape motion', e.g. 'red square moving up-right', or two objects joined by 'and', "
+        "e.g. 'red circle moving left and blue square moving up' (the first in front; generate: a model "
+        "trained with two-object clips, as the default is)",
     )
     common.add_argument("-o", "--output", required=True, help="out.gif, out.mp4 or out.npy (uint8 N,T,H,W,3)")
     common.add_argument("--n", type=_integer_in(1, MAX_CLIPS), default=4, help="number of clips")

@@ -1,10 +1,13 @@
-"""The typed configuration: params.yaml becomes one Config, validated once against the dataclasses below.
+"""The typed configuration: the schema of params.yaml as dataclasses, each knob's type, default and allowed
+range.
 
-params.yaml documents each knob (DVC's convention); here are its type, default and allowed range."""
+params.yaml documents each knob (DVC's convention). This module checks types and ranges only and imports
+nothing else of t2v; the rules that tie knobs to each other and to the prompt language are t2v.params'."""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import typing
 from dataclasses import dataclass, field
@@ -14,9 +17,7 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from t2v.bounds import LAYERED_MAX_SWEEP_DEG, LAYERED_MAX_TEMPO_SPREAD
 from t2v.errors import T2VError
-from t2v.prompts import COLOURS, MOTIONS, SHAPES
 
 
 def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
@@ -151,68 +152,67 @@ class Config:
     sample: SampleConfig = field(default_factory=SampleConfig)
 
 
-def _fail(key: str, value: Any, allowed: str) -> T2VError:
+def invalid(key: str, value: Any, allowed: str) -> T2VError:
     return T2VError(f"params: {key} = {value!r} is invalid: {allowed}")
 
 
 def _check_number(key: str, value: Any, kind: type, meta: dict) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-        raise _fail(key, value, f"expected {'a number' if kind is float else 'an integer'}")
+        raise invalid(key, value, f"expected {'a number' if kind is float else 'an integer'}")
     if not math.isfinite(value):
-        raise _fail(key, value, "must be a finite number")
+        raise invalid(key, value, "must be a finite number")
     lo, hi, lo_open = meta.get("lo"), meta.get("hi"), meta.get("lo_open", False)
     if lo is not None and (value <= lo if lo_open else value < lo) or hi is not None and value > hi:
         bounds = (
             f"{'>' if lo_open else '>='} {lo}" if hi is None else f"in {'(' if lo_open else '['}{lo}, {hi}]"
         )
-        raise _fail(key, value, f"must be {bounds}")
+        raise invalid(key, value, f"must be {bounds}")
     return kind(value)
 
 
 def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
-    """The value's type and range against the field's hint and knob metadata; what names mean is _check_rules'."""
+    """The value's type and range against the field's hint and knob metadata; what names mean is
+    _check_rules'."""
     origin = typing.get_origin(hint)
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise _fail(key, value, f"allowed: {', '.join(choices)}")
+            raise invalid(key, value, f"allowed: {', '.join(choices)}")
         return value
     if hint in (int, float):
         return _check_number(key, value, hint, meta)
     if hint is bool:
         if not isinstance(value, bool):
-            raise _fail(key, value, "expected true or false")
+            raise invalid(key, value, "expected true or false")
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise _fail(key, value, "expected a string")
+            raise invalid(key, value, "expected a string")
         return value
     if origin is list:
         if not isinstance(value, list):
-            raise _fail(key, value, "expected a list")
+            raise invalid(key, value, "expected a list")
         (item,) = typing.get_args(hint)
         if meta.get("pair"):
             if len(value) != 2:
-                raise _fail(key, value, "expected a [low, high] pair")
+                raise invalid(key, value, "expected a [low, high] pair")
             out = [_check_number(key, v, float, meta) for v in value]
             if meta.get("sorted_pair", True) and out[0] > out[1]:
-                raise _fail(key, value, "low must not exceed high")
+                raise invalid(key, value, "low must not exceed high")
             return out
         if len(value) < meta.get("min_len", 0):
-            raise _fail(key, value, f"needs at least {meta['min_len']} item(s)")
+            raise invalid(key, value, f"needs at least {meta['min_len']} item(s)")
         return [_check_value(key, v, item, {}) for v in value]
     raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug in the schema, not user input
 
 
 def _build(cls: type, raw: Any, prefix: str) -> Any:
     if not isinstance(raw, dict):
-        raise _fail(prefix.rstrip(".") or "params", raw, "expected a mapping of keys to values")
+        raise invalid(prefix.rstrip(".") or "params", raw, "expected a mapping of keys to values")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = [k for k in raw if k not in fields]
     if unknown:
-        from t2v.prompts import suggest
-
-        names = ", ".join(suggest(f"{prefix}{k}", [f"{prefix}{n}" for n in fields]) for k in unknown)
+        names = ", ".join(_suggest(f"{prefix}{k}", [f"{prefix}{n}" for n in fields]) for k in unknown)
         raise T2VError(f"params: unknown key {names}; allowed keys: {', '.join(prefix + n for n in fields)}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
@@ -225,138 +225,15 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     return cls(**kwargs)
 
 
-def config_from_dict(raw: Any) -> Config:
-    """Validate a params mapping (missing keys take defaults) and return the typed Config."""
-    config = _build(Config, {} if raw is None else raw, "")
-    _check_rules(config)
-    return config
+def _suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    return f"'{key}' (did you mean {' or '.join(repr(c) for c in close)}?)" if close else f"'{key}'"
 
 
-def _check_rules(config: Config) -> None:
-    """Every rule beyond type and range, all here: names that must exist (device, prompt words, held-out pairs)
-    and rules that tie fields together. A run that passes them does not fail later for its params."""
-    from t2v.devices import check_device_name
-    from t2v.prompts import parse_prompt, parse_scenes
-
-    check_device_name(config.device, "params: device")
-    for key, parse in (("prompts", parse_scenes), ("variety", parse_prompt)):
-        for prompt in getattr(config.sample, key):
-            try:
-                parse(prompt)
-            except T2VError as err:
-                raise T2VError(f"params: sample.{key}: {err}") from None
-    _check_pairings(config.data)
-    for pair in config.data.heldout:
-        _check_heldout_pair(pair)
-    held = {tuple(pair) for pair in config.data.heldout}
-    for motion in MOTIONS:
-        if all((shape, motion) in held for shape in SHAPES):
-            raise _fail(
-                "data.heldout",
-                config.data.heldout,
-                f"holds out every shape for {motion!r}: its words would "
-                "never be trained; keep at least one shape of each motion in training",
-            )
-    for shape in SHAPES:
-        if all((shape, motion) in held for motion in MOTIONS):
-            raise _fail(
-                "data.heldout", config.data.heldout, f"holds out every motion of {shape!r}: keep at least one"
-            )
-    _check_every_word_trained(config)
-    if config.model.arch == "layered" and config.data.orbit_sweep[1] > LAYERED_MAX_SWEEP_DEG:
-        raise _fail(
-            "data.orbit_sweep",
-            config.data.orbit_sweep,
-            f"the layered generator turns at most {LAYERED_MAX_SWEEP_DEG:g} degrees over a clip; keep the widest "
-            "orbit within that",
-        )
-    spread = speed_spread(config.data.speed)
-    if config.model.arch == "layered" and spread > LAYERED_MAX_TEMPO_SPREAD:
-        raise _fail(
-            "data.speed",
-            config.data.speed,
-            f"the layered generator spreads speeds by a log-sd of at most {LAYERED_MAX_TEMPO_SPREAD:g} "
-            f"(here {spread:.2f}); keep the fastest within "
-            f"{math.exp(LAYERED_MAX_TEMPO_SPREAD * math.sqrt(12)):.2f} times the slowest",
-        )
-    if config.model.arch == "seed" and config.data.pair_share:
-        raise _fail(
-            "data.pair_share",
-            config.data.pair_share,
-            "the seed generator draws one object per clip: set data.pair_share to 0 or model.arch to layered",
-        )
-    size = config.data.size
-    if size % 16:
-        raise _fail("data.size", size, "must be a multiple of 16 (the models halve it four times)")
-    if config.train.batch_size % config.model.group:
-        raise _fail(
-            "train.batch_size",
-            config.train.batch_size,
-            f"must be a multiple of model.group ({config.model.group}): batches are whole groups",
-        )
-    if config.data.frames % 2:
-        raise _fail("data.frames", config.data.frames, "must be even (the video discriminator halves time)")
-
-
-def speed_spread(speed: list[float]) -> float:
-    """About the log-sd of speeds drawn uniformly from [low, high]: ln(high / low) / sqrt(12), as if uniform in the
-    log (0.170 for the default [0.025, 0.045], whose exact log-sd is 0.168)."""
-    low, high = speed
-    if low <= 0:
-        return 0.0 if high <= 0 else math.inf
-    return math.log(high / low) / math.sqrt(12)
-
-
-def _check_pairings(data: DataConfig) -> None:
-    """A held-out pairing names two motions or two different colours; some colour pairing is left to train."""
-    for pairing in data.heldout_pairings:
-        if not (len(pairing) == 2 and (set(pairing) <= set(MOTIONS) or set(pairing) <= set(COLOURS))):
-            raise _fail(
-                "data.heldout_pairings",
-                pairing,
-                f"expected two motions ({', '.join(MOTIONS)}) or two colours ({', '.join(COLOURS)})",
-            )
-        if pairing[0] == pairing[1] and pairing[0] in COLOURS:
-            raise _fail("data.heldout_pairings", pairing, "the two objects of a clip differ in colour")
-    colours = {frozenset(p) for p in data.heldout_pairings if set(p) <= set(COLOURS)}
-    if data.pair_share and len(colours) >= len(COLOURS) * (len(COLOURS) - 1) // 2:
-        raise _fail(
-            "data.heldout_pairings", data.heldout_pairings, "holds out every pairing of colours: keep one"
-        )
-
-
-def _check_heldout_pair(pair: list[str]) -> None:
-    if len(pair) != 2:
-        raise _fail("data.heldout", pair, "expected a [shape, motion] pair")
-    for name, options in zip(pair, (SHAPES, MOTIONS)):
-        if name not in options:
-            raise _fail("data.heldout", pair, f"{name!r} is not one of: {', '.join(options)}")
-
-
-def _check_every_word_trained(config: Config) -> None:
-    """The training prompts these params draw must use every word of the language, or sampling fails for a prompt
-    the model never read. Drawing them is cheap, so this is checked before any stage runs."""
-    import numpy as np
-
-    from t2v.prompts import KNOWN_WORDS, tokenize
-    from t2v.scenes import sample_training_scenes  # labels only: cheap to draw
-
-    _, prompts = sample_training_scenes(config.data, np.random.default_rng(config.seed))
-    missing = sorted(set(KNOWN_WORDS) - {w for p in prompts for w in tokenize(p)})
-    if missing:
-        raise _fail(
-            "data.n_clips",
-            config.data.n_clips,
-            f"too small: the training prompts would never use "
-            f"{', '.join(map(repr, missing))}; use a few hundred clips or more",
-        )
-
-
-def load_config(path: str | Path = "params.yaml") -> Config:
-    path = Path(path)
-    if not path.exists():
-        raise T2VError(f"params file {str(path)!r} not found: run from the repository root or pass --params")
-    return config_from_dict(read_params(path))
+def build_config(raw: Any) -> Config:
+    """The typed Config of a params mapping (missing keys take defaults), its types and ranges checked; the
+    cross-field rules are t2v.params.check_rules'."""
+    return _build(Config, {} if raw is None else raw, "")
 
 
 def read_params(path: Path) -> Any:

@@ -1,4 +1,5 @@
-"""Resolve the `device` param: auto picks cuda, then mps, then cpu; an unavailable device fails with one line."""
+"""Resolve the `device` param: auto picks cuda, then mps, then cpu; an unavailable device fails with one
+line."""
 
 from __future__ import annotations
 

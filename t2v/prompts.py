@@ -1,5 +1,5 @@
-"""The prompt language: `[colour] shape motion`, parsed into a Scene, or two such objects joined by `and`; and the
-phrases each motion may be written as."""
+"""The prompt language: `[colour] shape motion`, parsed into a Scene, or two such objects joined by `and`; and
+the phrases each motion may be written as."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def word_role(word: str) -> int:
 
 @dataclass(frozen=True)
 class Scene:
-    """What a prompt asks for. colour is None when the prompt names none (the shape is then DEFAULT_COLOUR)."""
+    """What a prompt asks for. colour is None when the prompt names none (the shape is then
+    DEFAULT_COLOUR)."""
 
     shape: str
     motion: str
@@ -144,8 +145,8 @@ def parse_scenes(prompt: str) -> tuple[Scene, ...]:
     if len(scenes) == 2 and (scenes[0].shape, scenes[0].rgb) == (scenes[1].shape, scenes[1].rgb):
         colour = scenes[0].colour or DEFAULT_COLOUR
         raise T2VError(
-            f"prompt {show(prompt)} names two {colour} {scenes[0].shape}s: nothing tells which is to do what; "
-            "give them different colours or shapes"
+            f"prompt {show(prompt)} names two {colour} {scenes[0].shape}s: "
+            "nothing tells which is to do what; give them different colours or shapes"
         )
     return scenes
 

@@ -1,4 +1,5 @@
-"""What every stage script shares: positional paths and --params, one-line errors, and SIGTERM treated as Ctrl-C."""
+"""What every stage script shares: positional paths and --params, one-line errors, and SIGTERM treated as
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from t2v.config import Config, load_config
+from t2v.config import Config
 from t2v.errors import T2VError
+from t2v.params import load_config
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -34,8 +36,8 @@ def _os_error_line(err: OSError) -> str:
 
 
 def guarded(fn: Callable[[], None]) -> None:
-    """Run fn; a T2VError or a failed read or write becomes one line on stderr (exit 2), an interrupt exit 130;
-    outputs are written atomically, so earlier ones are intact either way."""
+    """Run fn; a T2VError or a failed read or write becomes one line on stderr (exit 2), an interrupt exit
+    130; outputs are written atomically, so earlier ones are intact either way."""
     signal.signal(signal.SIGTERM, _terminate)
     # A write past `ulimit -f` raises SIGXFSZ, which kills the process silently; as an error it gets a line.
     if hasattr(signal, "SIGXFSZ"):

@@ -1,4 +1,5 @@
-"""Write clips as GIF, MP4 (H.264 where OpenCV has it, else mp4v) or .npy, atomically; tile clips in a grid."""
+"""Write clips as GIF, MP4 (H.264 where OpenCV has it, else mp4v) or .npy, atomically; tile clips in a
+grid."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ GIF_COLOURS = 32  # flat sprites on white need few; a shared, undithered palette
 
 
 def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
-    """One palette for every frame (a colour cannot flicker between frames) and no dithering (a flat fill stays
-    flat). Clips with at most GIF_COLOURS colours keep them exactly."""
+    """One palette for every frame (a colour cannot flicker between frames) and no dithering (a flat fill
+    stays flat). Clips with at most GIF_COLOURS colours keep them exactly."""
     palette = Image.fromarray(frames.reshape(-1, *frames.shape[2:])).quantize(
         GIF_COLOURS, method=Image.Quantize.MEDIANCUT
     )
@@ -81,7 +82,8 @@ def _write_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # OpenCV expects BGR
     writer.release()
-    # VideoWriter never reports a failed write (a full disk, say): read the file back before it replaces anything.
+    # VideoWriter never reports a failed write (a full disk, say): read the file back before it replaces
+    # anything.
     reader = cv2.VideoCapture(str(path))
     count, ok = 0, reader.isOpened()
     while ok:
@@ -126,7 +128,8 @@ def check_output(path: str | Path, n: int) -> str:
 
 
 def write_npy_stream(path: str | Path, shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> None:
-    """Write uint8 blocks (n_i, T, H, W, 3) as one .npy of `shape`, a block at a time: memory stays one block."""
+    """Write uint8 blocks (n_i, T, H, W, 3) as one .npy of `shape`, a block at a time: memory stays one
+    block."""
     with atomic_path(path) as tmp, open(tmp, "wb") as file:
         np.lib.format.write_array_header_1_0(file, {"descr": "|u1", "fortran_order": False, "shape": shape})
         for block in blocks:

@@ -104,9 +104,9 @@ def train_into(cfg: Config, out: Path, data=None) -> dict:
     """Train on cfg (data generated when not given) into out: g.pt, state.pt and the dvclive run live/."""
     import torch
 
-    from t2v.make_dataset import generate_dataset
-    from t2v.train import train
-    from t2v.vocab import build_vocab
+    from t2v.data.synthesize import generate_dataset
+    from t2v.data.vocab import build_vocab
+    from t2v.train.trainer import train
 
     data = data or generate_dataset(cfg.data, cfg.seed)
     return train(

@@ -4,16 +4,17 @@ are swapped fail, and splitting a clip by colour gives back each object as rende
 import numpy as np
 import pytest
 
-from t2v.binding import judge_pair, swap_motions, unmix
 from t2v.config import DataConfig
-from t2v.make_dataset import render, render_pairs
+from t2v.data.synthesize import render, render_pairs
+from t2v.judge.binding import judge_pair, swap_motions, unmix
 from t2v.prompts import COLOURS, MOTIONS, SHAPES, Scene
 
 SETTINGS = [(32, 12, 1), (64, 10, 2)]  # size, frames, every how many of the motion pairs
 
 
 def _pairs(every: int) -> list[tuple[Scene, Scene]]:
-    """Every ordered pair of different motions, shapes and colours cycling, the two colours always different."""
+    """Every ordered pair of different motions, shapes and colours cycling, the two colours always
+    different."""
     colours = list(COLOURS)
     pairs = []
     for i, first in enumerate(MOTIONS):

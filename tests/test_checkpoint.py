@@ -6,9 +6,9 @@ import zipfile
 import pytest
 import torch
 
-from t2v.checkpoint import load_generator
 from t2v.errors import T2VError
-from t2v.sample import generate
+from t2v.model.checkpoint import load_generator
+from t2v.sample.generate import generate
 
 
 def test_generator_checkpoint_round_trips_and_is_self_describing(tiny_model):
@@ -25,8 +25,8 @@ def test_truncated_and_garbage_checkpoints_give_a_clear_error(tiny_model, tmp_pa
     data = tiny_model.read_bytes()
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
     (tmp_path / "junk.pt").write_bytes(os.urandom(2000))
-    # A readable archive whose pickle is damaged (a STOP on an empty stack): torch raises IndexError, as it did
-    # in CI for a checkpoint cut in half that happened to end inside the pickle.
+    # A readable archive whose pickle is damaged (a STOP on an empty stack): torch raises IndexError, as it
+    # did in CI for a checkpoint cut in half that happened to end inside the pickle.
     with zipfile.ZipFile(tiny_model) as src, zipfile.ZipFile(tmp_path / "pickle.pt", "w") as out:
         for name in src.namelist():
             out.writestr(name, b"\x80\x02." if name.endswith("/data.pkl") else src.read(name))
@@ -52,8 +52,9 @@ def test_checkpoint_holding_pickled_code_is_refused(tmp_path):
 
 
 def test_the_same_weights_save_to_the_same_bytes(tmp_path):
-    """DVC hashes the file: two saves of one checkpoint (each through its own random temporary name) must match."""
-    from t2v import checkpoint
+    """DVC hashes the file: two saves of one checkpoint (each through its own random temporary name) must
+    match."""
+    from t2v.model import checkpoint
 
     state = {"epoch": 3, "weights": torch.arange(12.0).view(3, 4)}
     checkpoint.save(state, tmp_path / "a.pt")
@@ -64,7 +65,7 @@ def test_the_same_weights_save_to_the_same_bytes(tmp_path):
 
 def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
     """A full disk surfaces from torch as 'enforce fail at inline_container.cc', a RuntimeError."""
-    from t2v import checkpoint
+    from t2v.model import checkpoint
 
     target = tmp_path / "state.pt"
     target.write_bytes(b"previous good state")

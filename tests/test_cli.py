@@ -55,10 +55,10 @@ def test_generate_draws_both_objects_of_a_two_object_prompt(tiny_model, tmp_path
 
 def test_a_model_trained_on_one_object_prompts_refuses_two_in_one_line(tmp_path):
     from t2v.config import ModelConfig
+    from t2v.data.vocab import build_vocab
     from t2v.errors import T2VError
-    from t2v.models import build_generator
-    from t2v.sample import generate
-    from t2v.vocab import build_vocab
+    from t2v.model.build import build_generator
+    from t2v.sample.generate import generate
 
     vocab = build_vocab(["red circle moving left", "square moving up"])
     G = build_generator(ModelConfig(text_dim=8, noise_dim=4), vocab, 8, 16)

@@ -5,8 +5,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from t2v.config import Config, config_from_dict, config_to_dict, load_config
+from t2v.config import Config, config_to_dict
 from t2v.errors import T2VError
+from t2v.params import config_from_dict, load_config
 from t2v.prompts import COLOURS
 from tests.conftest import ROOT
 

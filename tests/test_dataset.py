@@ -1,4 +1,5 @@
-"""The dataset: every motion checked from rendered pixels, determinism, held-out pairs, colours, clip sizes."""
+"""The dataset: every motion checked from rendered pixels, determinism, held-out pairs, colours, clip
+sizes."""
 
 import hashlib
 
@@ -6,12 +7,12 @@ import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.dataset import load_dataset
-from t2v.make_dataset import generate_dataset, heldout_manifest, render_scenes, write_dataset
+from t2v.data.dataset import load_dataset
+from t2v.data.render import render_clips
+from t2v.data.scenes import COLOUR_NAMES, PALETTE, training_pairs
+from t2v.data.synthesize import generate_dataset, heldout_manifest, render_scenes, write_dataset
+from t2v.judge.tracks import measure
 from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS, SHAPES, Scene, parse_prompt, parse_scenes
-from t2v.render import render_clips
-from t2v.scenes import COLOUR_NAMES, PALETTE, training_pairs
-from t2v.tracks import measure
 
 FRAME_SETTINGS = [(64, 16), (64, 10), (32, 12)]
 

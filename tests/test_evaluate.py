@@ -1,8 +1,8 @@
 """The summaries DVC reads: a short headline of metrics, and per-group rows for its bar plots."""
 
-from t2v.evaluate import breakdown, headline
-from t2v.metrics import Verdict, score, score_diversity
+from t2v.judge.metrics import Verdict, score, score_diversity
 from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.sample.evaluate import breakdown, headline
 
 PASS = Verdict(True, True, True, True, True, "circle", "blue")
 FAIL_MOTION = Verdict(False, True, True, True, True, "circle", "blue")

@@ -4,9 +4,9 @@ import sys
 import pytest
 import torch
 
-from t2v.make_dataset import generate_dataset
-from t2v.train import Trainer
-from t2v.vocab import build_vocab
+from t2v.data.synthesize import generate_dataset
+from t2v.data.vocab import build_vocab
+from t2v.train.trainer import Trainer
 from tests.conftest import tiny_config
 
 

@@ -1,13 +1,13 @@
-"""Two objects in one frame: moved apart only in ways their motions allow, inside the frame, seldom overlapping,
-the first drawn in front, the same bytes from the same seed."""
+"""Two objects in one frame: moved apart only in ways their motions allow, inside the frame, seldom
+overlapping, the first drawn in front, the same bytes from the same seed."""
 
 import numpy as np
 
 from t2v.config import DataConfig
-from t2v.make_dataset import render, render_pairs, track_scenes
-from t2v.metrics import judge
+from t2v.data.render import render_clips
+from t2v.data.synthesize import render, render_pairs, track_scenes
+from t2v.judge.metrics import judge
 from t2v.prompts import COLOURS, MOTIONS, SHAPES, Scene
-from t2v.render import render_clips
 
 CFG = DataConfig(size=32, frames=12)
 

@@ -1,5 +1,5 @@
-"""The generator's data-matching terms measured on ground truth: zero or near it where the fakes are real clips
-of the same prompt, clearly positive where the motion or the colour is wrong."""
+"""The generator's data-matching terms measured on ground truth: zero or near it where the fakes are real
+clips of the same prompt, clearly positive where the motion or the colour is wrong."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import numpy as np
 import torch
 
 from t2v.config import DataConfig
-from t2v.losses import colour_loss, energy_loss, moment_loss, variety_loss
-from t2v.make_dataset import render_scenes
-from t2v.models import SHAPE_REACH, clip_paths, solid_colour
+from t2v.data.synthesize import render_scenes
+from t2v.model.paths import clip_paths, solid_colour
+from t2v.model.sprite import SHAPE_REACH
 from t2v.prompts import COLOURS, Scene
-from t2v.train import to_clips
+from t2v.train.losses import colour_loss, energy_loss, moment_loss, variety_loss
+from t2v.train.trainer import to_clips
 
 CFG = DataConfig(frames=10, size=32)
 GROUP = 4
@@ -91,7 +92,7 @@ def test_colour_loss_reads_the_solid_fill_of_real_clips():
 def test_canonical_shape_takes_out_position_size_and_colour_but_keeps_the_shape():
     """Ground truth at 32 and 64 px: clips of one shape (any colour, size, place) share one canonical shape;
     the three shapes are several times further apart than that (4x at 32 px, where a shrunk shape is 2 px)."""
-    from t2v.losses import canonical_shape
+    from t2v.train.losses import canonical_shape
 
     means, spread = {}, []
     for size in (32, 64):
@@ -111,7 +112,7 @@ def test_canonical_shape_takes_out_position_size_and_colour_but_keeps_the_shape(
 
 
 def test_shape_loss_is_small_for_the_named_shape_and_large_for_another():
-    from t2v.losses import canonical_shape, shape_loss
+    from t2v.train.losses import canonical_shape, shape_loss
 
     triangles = clips_of([Scene("triangle", m) for m in MOTIONS], seed=0)
     squares = clips_of([Scene("square", m) for m in MOTIONS], seed=0)

@@ -1,16 +1,16 @@
-"""The judge: ground truth passes every check; shuffled prompts, blank clips, noise, rimmed or mottled shapes and
-collapsed sets fail."""
+"""The judge: ground truth passes every check; shuffled prompts, blank clips, noise, rimmed or mottled shapes
+and collapsed sets fail."""
 
 import cv2
 import numpy as np
 import pytest
 
 from t2v.config import DataConfig
-from t2v.make_dataset import render_scenes
-from t2v.metrics import diversity, judge, path_spread, score, score_diversity
+from t2v.data.synthesize import render_scenes
+from t2v.judge.eval_sets import eval_scenes
+from t2v.judge.metrics import diversity, judge, path_spread, score, score_diversity
+from t2v.judge.tracks import ink, measure
 from t2v.prompts import DEFAULT_COLOUR, MOTIONS, SHAPES, Scene
-from t2v.scenes import eval_scenes
-from t2v.tracks import ink, measure
 
 SETTINGS = [(32, 12), (64, 10)]
 

@@ -6,9 +6,17 @@ import pytest
 import torch
 
 from t2v.config import DataConfig, ModelConfig
-from t2v.models import N_ATTRIBUTES, TextEncoder, build_discriminator, build_generator, turn_about_centre
+from t2v.data.vocab import build_vocab, encode
+from t2v.model import generator as generator_module
+from t2v.model import sprite as sprite_module
+from t2v.model.build import build_discriminator, build_generator
+from t2v.model.discriminator import N_ATTRIBUTES
+from t2v.model.layout import APART_REACH, layout_moves
+from t2v.model.motion import freedom, oscillation, reflect
+from t2v.model.paths import turn_about_centre
+from t2v.model.sprite import radius
+from t2v.model.text import TextEncoder
 from t2v.prompts import COLOURS, MOTIONS, TUTORIAL_PROMPTS, Scene
-from t2v.vocab import build_vocab, encode
 
 VOCAB = build_vocab([*TUTORIAL_PROMPTS, *(f"{c} square moving up" for c in COLOURS), "triangle moving up"])
 
@@ -93,10 +101,10 @@ def test_text_encoder_reads_each_role_from_its_own_words():
 
 def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     from t2v.config import DataConfig
-    from t2v.make_dataset import render_scenes
-    from t2v.models import frame_coords, ink_crops, ink_track
+    from t2v.data.synthesize import render_scenes
+    from t2v.model.paths import frame_coords, ink_crops, ink_track
     from t2v.prompts import Scene
-    from t2v.train import to_clips
+    from t2v.train.trainer import to_clips
 
     cfg = DataConfig(size=64, frames=10)
     data = render_scenes(
@@ -115,12 +123,13 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     assert pixels <= set(np.unique(whole.numpy().round(5))), "window pixels are frame pixels, not blends"
 
 
-def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring():
+def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring(monkeypatch):
     """The motion network's first two pose outputs are a reach and an angle about the frame centre: clips that
     differ only in the angle start on one circle, all around it (an orbit's phase is linear in the noise)."""
     from torch import nn
 
-    from t2v.models import POSE, WAVE, frame_coords, ink_track
+    from t2v.model.motion import POSE, WAVE
+    from t2v.model.paths import frame_coords, ink_track
 
     G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 4, 64)
     n = 8
@@ -134,7 +143,8 @@ def test_the_start_pose_is_polar_so_one_reach_and_many_angles_make_a_ring():
             return out
 
     G.motion_init = Start()
-    G._symmetrise = lambda track, motion, noise: track  # an untrained read-out may turn the starts
+    # an untrained read-out may turn the starts
+    monkeypatch.setattr(generator_module, "symmetrise", lambda track, free, coins: track)
     with torch.no_grad():
         clips = G.eval()(encode(["circle moving up"] * n, VOCAB), torch.randn(n, G.noise_size))
     centre = ink_track(clips, frame_coords(64))[:, 0, :2]  # (n, 2): x, y of the first frame
@@ -148,7 +158,7 @@ def test_the_motion_network_reads_binary_switches_from_the_noise():
     motion-noise dimensions hand the network that choice as an input of exactly -1 or +1."""
     from torch import nn
 
-    from t2v.models import SWITCHES
+    from t2v.model.motion import SWITCHES
 
     G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 4, 32)
     seen = {}
@@ -169,28 +179,31 @@ def test_the_motion_network_reads_binary_switches_from_the_noise():
     assert torch.equal(seen["features"][:, -SWITCHES:], torch.sign(noise[:, :SWITCHES]))
 
 
-def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor) -> torch.Tensor:
+def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor, monkeypatch) -> torch.Tensor:
+    """The track G.draw lays its sprites along, for prompt and noise."""
     captured = {}
-    G.coverage = lambda alpha, track: captured.setdefault("track", track)
+    monkeypatch.setattr(
+        sprite_module, "coverage", lambda alpha, track, size: captured.setdefault("track", track)
+    )
     with torch.no_grad():
         G.draw(encode([prompt] * len(noise), VOCAB), noise)
     return captured["track"]
 
 
-def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
+def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed(monkeypatch):
     """The turn per frame is bounded so that a whole clip sweeps at most LAYERED_MAX_SWEEP_DEG: a faster orbit
     jumps further between frames than any real clip and fails the temporal check."""
-    from t2v.bounds import LAYERED_MAX_SWEEP_DEG
+    from t2v.model.bounds import LAYERED_MAX_SWEEP_DEG
 
     G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 10, 32)
     with torch.no_grad():
         G.step.weight.zero_()
         G.step.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e3]))  # no velocity, no growth, the hardest turn
-    G._oscillation = lambda wave, path: torch.zeros_like(path)
+    monkeypatch.setattr(generator_module, "oscillation", lambda wave, path, frames: torch.zeros_like(path))
     # an untrained read-out may mirror the orbit, turning it back
-    G._symmetrise = lambda track, motion, noise: track
-    G._reflect = lambda track: track
-    track = _captured_track(G, "circle rotating clockwise", torch.randn(5, G.noise_size))
+    monkeypatch.setattr(generator_module, "symmetrise", lambda track, free, coins: track)
+    monkeypatch.setattr(generator_module, "reflect", lambda track: track)
+    track = _captured_track(G, "circle rotating clockwise", torch.randn(5, G.noise_size), monkeypatch)
     angle = torch.atan2(track[..., 1], track[..., 0]).numpy()
     sweep = np.degrees(np.diff(np.unwrap(angle, axis=1), axis=1).sum(axis=1))
     assert np.all(sweep <= LAYERED_MAX_SWEEP_DEG + 0.01), sweep
@@ -198,25 +211,23 @@ def test_an_orbit_turns_at_most_the_layered_limit_however_hard_it_is_pushed():
 
 
 def test_the_oscillation_phase_wraps_so_it_is_linear_in_the_noise():
-    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
     path = torch.zeros(1, 10, 3)
     path[0, :, 0] = torch.linspace(-0.5, 0.5, 10)
     wave = torch.tensor([[1.0, 0.0, 0.3]])
     turned = wave + torch.tensor([[0.0, 0.0, 2.0]])  # one whole period later: the same wave
     half = wave + torch.tensor([[0.0, 0.0, 1.0]])  # half a period: the mirror image
-    assert torch.allclose(G._oscillation(wave, path), G._oscillation(turned, path), atol=1e-5)
-    assert torch.allclose(G._oscillation(wave, path), -G._oscillation(half, path), atol=1e-5)
+    assert torch.allclose(oscillation(wave, path, 10), oscillation(turned, path, 10), atol=1e-5)
+    assert torch.allclose(oscillation(wave, path, 10), -oscillation(half, path, 10), atol=1e-5)
 
 
 def test_the_oscillation_swings_across_the_way_the_path_travels():
     """A zigzag swings across its advance; along it, a wave would turn the path back on itself."""
-    G = build_generator(ModelConfig(g_channels=16, text_dim=16, noise_dim=8), VOCAB, 10, 32)
     wave = torch.tensor([[2.0, 0.0, 0.3]] * 3)
     path = torch.zeros(3, 10, 3)
     path[0, :, 0] = torch.linspace(-0.5, 0.5, 10)  # travelling right
     path[1, :, 1] = torch.linspace(0.5, -0.5, 10)  # travelling up
     path[2, :, :2] = torch.linspace(-0.5, 0.5, 10)[:, None]  # down-right
-    offset = G._oscillation(wave, path)
+    offset = oscillation(wave, path, 10)
     assert offset[0, :, 0].abs().max() < 1e-6 and offset[0, :, 1].abs().max() > 0.2
     assert offset[1, :, 1].abs().max() < 1e-6 and offset[1, :, 0].abs().max() > 0.2
     assert torch.allclose(offset[2, :, 0], -offset[2, :, 1])  # at right angles to (1, 1)
@@ -224,7 +235,7 @@ def test_the_oscillation_swings_across_the_way_the_path_travels():
 
 
 def _fitting_optimizer(G: torch.nn.Module) -> torch.optim.Optimizer:
-    from t2v.train import FIT_LR_SCALE, _generator_groups
+    from t2v.train.trainer import FIT_LR_SCALE, _generator_groups
 
     opt = torch.optim.Adam(_generator_groups(G), lr=2e-4, betas=(0.5, 0.999))
     for group in opt.param_groups:
@@ -241,7 +252,7 @@ def test_fill_and_mask_get_no_adversarial_gradient():
 
 
 def test_the_fill_is_fitted_to_real_colours_and_reaches_them_within_a_level_or_two():
-    from t2v.losses import colour_loss
+    from t2v.train.losses import colour_loss
 
     G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 16)  # the default text width
     ids = encode([f"{c} square moving up" for c in COLOURS] + ["square moving up"], VOCAB)
@@ -260,10 +271,10 @@ def test_the_fill_is_fitted_to_real_colours_and_reaches_them_within_a_level_or_t
 def test_the_mask_is_fitted_to_real_shapes_and_draws_each_one():
     """Fitted for 300 steps to real clips of each shape (any size and place), the mask sampled for a shape's
     words covers that shape's canonical outline, and not the other shapes' outlines."""
-    from t2v.losses import canonical_shape, shape_loss
-    from t2v.make_dataset import render_scenes
-    from t2v.models import SHAPE_REACH
-    from t2v.train import to_clips
+    from t2v.data.synthesize import render_scenes
+    from t2v.model.sprite import SHAPE_REACH
+    from t2v.train.losses import canonical_shape, shape_loss
+    from t2v.train.trainer import to_clips
 
     data = DataConfig(frames=8, size=32)
     G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 32)
@@ -350,11 +361,11 @@ def test_the_second_object_is_drawn_behind_the_first_and_keeps_its_own_look():
 
 
 def test_the_layout_keeps_two_objects_apart_moving_each_only_as_its_motion_allows():
-    """Four pairs of paths (P, T, 3) in frame units at scale 1 (radius 0.3): two translations along one line, two
-    orbits in step, two still objects already apart, two still objects free to turn (changes of size) at the
-    centre. The translations are shifted across their direction only, the orbits turned only, the pair already
-    apart left as drawn, the changes of size shifted; every pair ends apart in every frame, outlines inside."""
-    G = build_generator(ModelConfig(), PAIR_VOCAB, 8, 32)
+    """Four pairs of paths (P, T, 3) in frame units at scale 1 (radius 0.3): two translations along one line,
+    two orbits in step, two still objects already apart, two still objects free to turn (changes of size) at
+    the centre. The translations are shifted across their direction only, the orbits turned only, the pair
+    already apart left as drawn, the changes of size shifted; every pair ends apart in every frame, outlines
+    inside."""
     t = torch.linspace(0, 1, 8)
     line = torch.stack([t - 0.5, torch.zeros(8), torch.zeros(8)], dim=1)
     orbit = torch.stack([0.5 * torch.cos(t * 3), 0.5 * torch.sin(t * 3), torch.zeros(8)], dim=1)
@@ -364,7 +375,7 @@ def test_the_layout_keeps_two_objects_apart_moving_each_only_as_its_motion_allow
     second = torch.stack([line, orbit, still * torch.tensor([-1.0, 1.0, 1.0]), centre])
     turnable = torch.tensor([[False, True, False, True]] * 2)
     noise = torch.randn(4, 4, generator=torch.Generator().manual_seed(0))
-    shifts, angles = G._layout_moves((first, second), turnable, noise)
+    shifts, angles = layout_moves((first, second), turnable, noise)
     assert (shifts[:, 0, 0] == 0).all() and (angles[:, 0] == 0).all() and (shifts[:, 0, 1] != 0).any()
     assert (shifts[:, 1] == 0).all() and (angles[:, 1] != 0).any()
     assert (shifts[:, 2] == 0).all() and (angles[:, 2] == 0).all()
@@ -372,8 +383,8 @@ def test_the_layout_keeps_two_objects_apart_moving_each_only_as_its_motion_allow
     placed = [
         turn_about_centre(p[..., :2], a) + s[:, None] for p, s, a in zip((first, second), shifts, angles)
     ]
-    assert ((placed[0] - placed[1]).norm(dim=-1) >= G.apart_reach * 0.6).all()
-    assert all((p.abs() <= 1 - G.apart_reach * 0.3 + 1e-5).all() for p in placed)
+    assert ((placed[0] - placed[1]).norm(dim=-1) >= APART_REACH * 0.6).all()
+    assert all((p.abs() <= 1 - APART_REACH * 0.3 + 1e-5).all() for p in placed)
 
 
 MOTION_VOCAB = build_vocab([f"circle {m}" for m in MOTIONS])
@@ -384,10 +395,10 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
     axis's mirror for a bounce, a zigzag, a change of size on both axes, a translation across its direction
     only, an orbit (a mirror turns it the other way) and a diagonal on neither; a turn about the centre for an
     orbit and a change of size alone."""
-    from t2v.losses import symmetry_loss
-    from t2v.make_dataset import render_scenes
-    from t2v.models import clip_paths
-    from t2v.train import to_clips
+    from t2v.data.synthesize import render_scenes
+    from t2v.model.paths import clip_paths
+    from t2v.train.losses import symmetry_loss
+    from t2v.train.trainer import to_clips
 
     data = DataConfig(frames=8, size=32)
     G = build_generator(ModelConfig(noise_dim=8), MOTION_VOCAB, 8, 32)
@@ -400,7 +411,7 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
         symmetry_loss(G.symmetries(ids), clip_paths(real)).backward()
         opt.step()
     with torch.no_grad():
-        free = G.freedom(G.symmetries(encode([f"circle {m}" for m in MOTIONS], MOTION_VOCAB)))
+        free = freedom(G.symmetries(encode([f"circle {m}" for m in MOTIONS], MOTION_VOCAB)))
     expected = {  # mirror x, mirror y, turn
         "moving up": (True, False, False),
         "moving left": (False, True, False),
@@ -418,9 +429,9 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
     assert got == expected
 
 
-def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow():
+def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow(monkeypatch):
     G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 8, 32)
-    G._reflect = lambda track: track  # the walls are tested on their own
+    monkeypatch.setattr(generator_module, "reflect", lambda track: track)  # the walls are tested alone
     first = G.noise_dim  # the first frame's motion noise, which the recurrence never reads: coins x, y, angle
     base = torch.randn(1, G.noise_size)
     base[0, first : first + 4] = torch.tensor([1.0, 1.0, 0.0, 1.0])  # no mirror, a turn of atan2(0, 1) = 0
@@ -433,7 +444,7 @@ def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow
         with torch.no_grad():
             G.symmetry[-1].weight.zero_()
             G.symmetry[-1].bias.copy_(torch.tensor(bias))
-        return [_captured_track(G, prompt, noise)[0] for noise in (base, mirrored, turned)]
+        return [_captured_track(G, prompt, noise, monkeypatch)[0] for noise in (base, mirrored, turned)]
 
     a, m, t = tracks([0.0] * 7)  # every statistic unsigned: every symmetry free
     assert torch.allclose(m[:, 0], -a[:, 0]) and torch.allclose(m[:, 1:], a[:, 1:])
@@ -445,11 +456,10 @@ def test_the_noise_mirrors_and_turns_the_path_only_as_the_words_symmetries_allow
 
 
 def test_the_frame_edges_reflect_the_sprite_as_walls_do_a_ball():
-    G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 8, 32)
     x = torch.linspace(0.0, 1.4, 8)
     track = torch.stack([x, -x, torch.zeros(8)], dim=-1)[None]  # moving up-right, past both walls
-    wall = 1.0 - G._radius(track)[0]
-    out = G._reflect(track)[0]
+    wall = 1.0 - radius(track)[0]
+    out = reflect(track)[0]
     inside = x <= wall
     assert torch.equal(out[inside], track[0, inside])  # nothing changes inside the walls
     assert torch.allclose(out[~inside, 0], 2 * wall[~inside] - x[~inside])  # and beyond, it comes back
@@ -457,16 +467,16 @@ def test_the_frame_edges_reflect_the_sprite_as_walls_do_a_ball():
     assert (out[:, :2].abs() <= wall[:, None] + 1e-6).all()
 
 
-def test_a_tempo_in_the_noise_scales_the_speed_as_widely_as_the_words_allow():
-    """One noise entry sets a clip's tempo, log-normal with a spread read from the words: the same steps taken at
-    another tempo cover a path scaled by exp(spread * the difference)."""
+def test_a_tempo_in_the_noise_scales_the_speed_as_widely_as_the_words_allow(monkeypatch):
+    """One noise entry sets a clip's tempo, log-normal with a spread read from the words: the same steps taken
+    at another tempo cover a path scaled by exp(spread * the difference)."""
     from torch import nn
 
-    from t2v.models import POSE, SWITCHES, WAVE
+    from t2v.model.motion import POSE, SWITCHES, WAVE
 
     G = build_generator(ModelConfig(text_dim=16, noise_dim=8), VOCAB, 6, 32)
-    G._symmetrise = lambda track, motion, noise: track
-    G._reflect = lambda track: track
+    monkeypatch.setattr(generator_module, "symmetrise", lambda track, free, coins: track)
+    monkeypatch.setattr(generator_module, "reflect", lambda track: track)
 
     class Still(nn.Module):  # starts at the centre, no wave, a fixed hidden state
         def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -479,14 +489,14 @@ def test_a_tempo_in_the_noise_scales_the_speed_as_widely_as_the_words_allow():
         G.tempo.bias.fill_(20.0)  # the widest spread
     noise = torch.randn(1, G.noise_size).repeat(2, 1)
     noise[:, SWITCHES] = torch.tensor([0.0, 1.0])
-    track = _captured_track(G, "circle moving up", noise)
+    track = _captured_track(G, "circle moving up", noise, monkeypatch)
     travel = (track[:, -1, :2] - track[:, 0, :2]).norm(dim=1)
     assert travel[0] > 0
     assert torch.allclose(travel[1] / travel[0], torch.tensor(math.exp(G.max_tempo_spread)), rtol=0.01)
 
 
 def test_the_darkest_channel_has_amins_value_and_gradient_to_the_bit():
-    from t2v.models import DarkestChannel
+    from t2v.model.paths import DarkestChannel
 
     torch.manual_seed(0)
     clips = torch.rand(2, 3, 2, 5, 5) * 2 - 1

@@ -4,24 +4,24 @@ judged pairs, and the training set seen object by object."""
 import numpy as np
 import torch
 
-from t2v.binding import judge_pair, unmix
 from t2v.config import DataConfig
-from t2v.dataset import load_dataset
-from t2v.make_dataset import generate_dataset, write_dataset
-from t2v.models import separate
-from t2v.objects import object_items
-from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES, parse_scenes
-from t2v.scenes import (
+from t2v.data.dataset import load_dataset
+from t2v.data.scenes import (
     COLOUR_NAMES,
     PALETTE,
-    eval_pairs,
     heldout_pairs,
     is_heldout_pairing,
     n_pair_clips,
     sample_training_pair_scenes,
 )
-from t2v.train import to_clips
-from t2v.vocab import build_vocab
+from t2v.data.synthesize import generate_dataset, write_dataset
+from t2v.data.vocab import build_vocab
+from t2v.judge.binding import judge_pair, unmix
+from t2v.judge.eval_sets import eval_pairs
+from t2v.model.layers import separate
+from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES, parse_scenes
+from t2v.train.objects import object_items
+from t2v.train.trainer import to_clips
 
 CFG = DataConfig(n_clips=240, size=32, frames=12, pair_share=0.5)
 

@@ -70,8 +70,8 @@ def test_dvc_views_are_small_enough_to_read(pipeline_repo):
 
     files = next(iter(shown.values()))["data"]
     assert 12 <= sum(count(f["data"]) for f in files.values()) <= 30
-    # DVC spends a few characters on each of the 43 params and 42 deps too, collapsed or not: at 200 columns the
-    # 85 of them leave room for two metrics; 240 show the first three and more
+    # DVC spends a few characters on each of the 43 params and 42 deps too, collapsed or not: at 200 columns
+    # the 85 of them leave room for two metrics; 240 show the first three and more
     table = run(["dvc", "exp", "show", "--no-pager"], pipeline_repo, env_extra={"COLUMNS": "240"}).stdout
     header = "\n".join(table.splitlines()[:4])
     for name in ("motion", "shape", "diversity"):

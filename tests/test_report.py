@@ -1,7 +1,7 @@
 """The report's two-object section for a model trained without two-object clips (the default): it says so and
 how to train one, and shows no empty table."""
 
-from t2v.report import binding_table, pairs_table
+from t2v.report.page import binding_table, pairs_table
 
 
 def test_a_one_object_model_gets_a_line_not_empty_tables():

@@ -1,4 +1,5 @@
-"""Stages fail in one line and lose nothing: a full disk, SIGTERM, a missing input, a stale temporary folder."""
+"""Stages fail in one line and lose nothing: a full disk, SIGTERM, a missing input, a stale temporary
+folder."""
 
 import os
 import signal

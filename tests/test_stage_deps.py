@@ -1,64 +1,94 @@
-"""Every t2v module a stage imports, directly or through other modules, is a dependency of that stage in
-dvc.yaml, so that changing it reruns the stage: DVC caching is only as exact as these lists."""
+"""Every t2v module a stage runs, directly or through other modules, is a dependency of that stage in
+dvc.yaml, and nothing else is: DVC caching is only as exact as these lists. A dep may name a folder where the
+stage runs every module in it."""
 
-import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run
+from tests.imports import closure, modules
 
-# Modules that cannot change a stage's outputs: errors and plumbing (atomic writes, stage runner, devices),
-# and modules a stage imports only to read files another stage wrote (their changes rerun that stage).
-NOT_OUTPUT_DEFINING = {"t2v/errors.py", "t2v/atomic.py", "t2v/stage.py", "t2v/devices.py", "t2v/config.py"}
+# Modules that cannot change a stage's outputs: errors and plumbing (atomic writes, the stage runner, devices)
+# and params validation, which accepts or refuses a run but never changes what it writes. What they import is
+# theirs, not the stage's: validation draws training prompts, but a stage that never draws them does not rerun
+# when the drawing changes.
+NOT_OUTPUT_DEFINING = frozenset(
+    {"t2v/errors.py", "t2v/atomic.py", "t2v/stage.py", "t2v/devices.py", "t2v/config.py", "t2v/params.py"}
+)
 READ_ONLY_IMPORTS = {
-    "train-gan": {"t2v/dataset.py"},  # reads what generate-dataset wrote
+    "train-gan": {"t2v/data/dataset.py"},  # reads what generate-dataset wrote
 }
-
-
-def _imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "t2v":
-            names = [node.module] if node.module != "t2v" else [f"t2v.{a.name}" for a in node.names]
-            found |= {f"{n.replace('.', '/')}.py" for n in names}
-    return found
-
-
-def _closure(script: str) -> set[str]:
-    todo, seen = [script], set()
-    while todo:
-        for module in _imports(ROOT / todo.pop()) - seen:
-            if (ROOT / module).exists():
-                seen.add(module)
-                todo.append(module)
-    return seen
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
 def _script(stage: dict) -> str:
     return stage["cmd"].split("-m ")[1].split()[0].replace(".", "/") + ".py"
 
 
-STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+def _runs(name: str) -> set[str]:
+    return closure(_script(STAGES[name]), NOT_OUTPUT_DEFINING) - NOT_OUTPUT_DEFINING
+
+
+def _listed(name: str) -> set[str]:
+    """The t2v modules a stage's deps cover, each folder expanded to its modules."""
+    covered = set()
+    for dep in STAGES[name]["deps"]:
+        if dep.startswith("t2v/"):
+            covered |= {m for m in modules() if m == dep or m.startswith(dep.rstrip("/") + "/")}
+    return covered
+
+
+def test_the_import_reader_resolves_packages():
+    # A reader that saw only flat `t2v/<name>.py` modules would find no dependency at all in a subpackage and
+    # let every check below pass silently.
+    runs = _runs("train-gan")
+    assert {"t2v/model/generator.py", "t2v/train/losses.py", "t2v/model/paths.py"} <= runs
+    assert all((ROOT / m).is_file() for m in runs)
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_lists_every_module_it_runs(name):
     stage = STAGES[name]
-    script = _script(stage)
-    deps = set(stage["deps"])
-    needed = _closure(script) - NOT_OUTPUT_DEFINING - READ_ONLY_IMPORTS.get(name, set())
-    assert script in deps
-    assert not needed - deps, f"{name} runs {sorted(needed - deps)} but does not list them in dvc.yaml"
+    needed = _runs(name) - READ_ONLY_IMPORTS.get(name, set())
+    assert _script(stage) in stage["deps"]
+    assert not needed - _listed(name), (
+        f"{name} runs {sorted(needed - _listed(name))}, not in its dvc.yaml deps"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_lists_no_module_it_does_not_run(name):
-    # A module listed but never imported reruns the stage for nothing when it changes.
-    stage = STAGES[name]
-    script = _script(stage)
-    listed = {d for d in stage["deps"] if d.startswith("t2v/")}
-    assert not listed - _closure(script), (
-        f"{name} lists {sorted(listed - _closure(script))} but never runs them"
+    # A module listed but never run reruns the stage for nothing when it changes.
+    extra = _listed(name) - _runs(name)
+    assert not extra, f"{name} lists {sorted(extra)} in its dvc.yaml deps but never runs them"
+
+
+@pytest.mark.slow
+def test_editing_what_sample_video_judges_reruns_only_the_evaluation(tmp_path):
+    """An edit to the evaluation prompts must leave the data and the 11-minute training cached: `dvc status`
+    on the committed dvc.lock names the edited module as a changed dep of sample-video alone."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file() and name.startswith(("t2v/", "stages/", "dvc.", ".dvc/", "params.yaml")):
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tmp_path / name)
+    run(["git", "init", "-q"], tmp_path)
+    edited = Path("t2v/judge/eval_sets.py")
+    with open(tmp_path / edited, "a") as source:
+        source.write("\n# an edit\n")
+    status = run([sys.executable, "-m", "dvc", "status", "--json"], tmp_path).stdout
+    changed = {  # stage -> its changed code deps (a folder dep is named as the folder)
+        stage: {dep for entry in entries if isinstance(entry, dict) for dep in entry.get("changed deps", {})}
+        for stage, entries in yaml.safe_load(status).items()
+    }
+    code = {stage: {d for d in deps if d.startswith(("t2v", "stages"))} for stage, deps in changed.items()}
+    assert {stage: deps for stage, deps in code.items() if deps} == {"sample-video": {"t2v/judge"}}, (
+        "dvc.lock is stale, or the edit reaches another stage"
     )

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
+from t2v.data.vocab import PAD, UNK, build_vocab, encode, load_vocab, save_vocab
 from t2v.errors import T2VError
-from t2v.vocab import PAD, UNK, build_vocab, encode, load_vocab, save_vocab
 
 PROMPTS = [
     "red circle moving up",
@@ -23,7 +23,7 @@ def test_vocab_is_sorted_with_pad_and_unk_first():
 
 def test_vocab_file_is_identical_across_processes_and_hash_seeds(tmp_path):
     script = (
-        "import sys, json; from t2v.vocab import build_vocab, save_vocab; "
+        "import sys, json; from t2v.data.vocab import build_vocab, save_vocab; "
         f"save_vocab(build_vocab({PROMPTS!r}), sys.argv[1])"
     )
     outputs = []

@@ -1,0 +1,1 @@
+"""Sampling a trained generator: clips and videos for prompts, every prompt judged, the failure gallery."""

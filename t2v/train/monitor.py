@@ -1,0 +1,140 @@
+"""Watching a run train: after each epoch, the generator's clips for a fixed set of prompts and fixed noise,
+as one image (a row per prompt, frames as columns) and as quick scores (motion and diversity), logged with
+dvclive beside the per-step losses."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from dvclive import Live
+from torchvision.utils import make_grid
+
+from t2v.data.dataset import Dataset
+from t2v.data.vocab import encode
+from t2v.judge.metrics import REAL_DRAWS, diversity, judge_motion
+from t2v.judge.tracks import measure
+from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.video_io import to_uint8
+
+CLIPS_PER_PROMPT = 4
+FRAME_BORDER = 160  # grey: tells a white frame's edge from its neighbour's
+
+
+def monitor_scenes(held: set[tuple[str, str]]) -> list[Scene]:
+    """One prompt per motion, shapes in turn, a held-out pair wherever its motion has one: rows that show
+    every motion, every shape and what the model never saw."""
+    scenes = []
+    for i, motion in enumerate(MOTIONS):
+        unseen = [shape for shape in SHAPES if (shape, motion) in held]
+        scenes.append(Scene(unseen[0] if unseen else SHAPES[i % len(SHAPES)], motion))
+    return scenes
+
+
+class Monitor:
+    """Fixed prompts and noise for a run; real paths of each motion from the training set for diversity."""
+
+    def __init__(
+        self, data: Dataset, held: set[tuple[str, str]], vocab: list[str], noise_size: int, seed: int
+    ):
+        self.scenes = monitor_scenes(held)
+        prompts = [s.prompt() for s in self.scenes for _ in range(CLIPS_PER_PROMPT)]
+        self.ids = encode(prompts, vocab)
+        self.noise = torch.randn(len(prompts), noise_size, generator=torch.Generator().manual_seed(seed))
+        rng = np.random.default_rng(seed)
+        # per scene: REAL_DRAWS lists of real tracks of its motion (any shape: the paths are alike)
+        self.real = []
+        for scene in self.scenes:
+            rows = np.flatnonzero((data.motion == MOTIONS.index(scene.motion)) & (data.objects == 1))
+            picks = rng.choice(
+                rows, (REAL_DRAWS, CLIPS_PER_PROMPT), replace=len(rows) < REAL_DRAWS * CLIPS_PER_PROMPT
+            )
+            self.real.append([[measure(data.clips[i]) for i in draw] for draw in picks])
+
+    @torch.no_grad()
+    def observe(
+        self, generator: torch.nn.Module, device: torch.device
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """-> (image uint8 (rows * (H + 1) + 1, T * (W + 1) + 1, 3): each prompt's first clip, frames left to
+        right, each in a grey border; scores)."""
+        was_training = generator.training
+        clips = to_uint8(generator.eval()(self.ids.to(device), self.noise.to(device)))
+        generator.train(was_training)
+        k = CLIPS_PER_PROMPT
+        moved, varied = [], []
+        for row, scene in enumerate(self.scenes):
+            tracks = [measure(clip) for clip in clips[row * k : (row + 1) * k]]
+            ok = [judge_motion(track, scene) for track in tracks]
+            moved += ok
+            varied.append(diversity(tracks, ok, self.real[row]))
+        first = torch.from_numpy(clips[::k])  # (rows, T, H, W, 3)
+        frames = first.flatten(0, 1).permute(0, 3, 1, 2)  # (rows * T, 3, H, W)
+        image = (
+            make_grid(frames, nrow=first.shape[1], padding=1, pad_value=FRAME_BORDER).permute(1, 2, 0).numpy()
+        )
+        return image, {"motion": float(np.mean(moved)), "diversity": float(np.mean(varied))}
+
+
+STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
+
+
+class StepLog:
+    """The per-step curves: every `every` steps, the step's values (STEP_METRICS but the last) and the clips/s
+    since the last write, to dvclive's plots and its live summary (`dvc exp show` reads it during a run)."""
+
+    def __init__(self, live: Live, every: int):
+        self.live, self.every = live, every
+        self._tick, self._clips = time.perf_counter(), 0
+
+    def record(self, step: int, values: list[float], clips: int) -> None:
+        self._clips += clips
+        if step % self.every:
+            return
+        now = time.perf_counter()
+        speed = self._clips / max(now - self._tick, 1e-9)
+        self.live.step = step
+        for name, value in zip(STEP_METRICS, [*values, speed]):
+            self.live.log_metric(f"train/{name}", round(value, 5))
+        self.live.make_summary()
+        self._tick, self._clips = now, 0
+
+
+SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
+
+
+def open_live(directory: Path, resume: tuple[int, int] | None) -> Live:
+    """A dvclive run in directory. resume, (step, epoch) of the training state resumed, continues its history
+    from there, dropping whatever an interrupted run logged after it, so the curves join without a fold.
+    dvc.yaml, not dvclive, declares the metrics and plots."""
+    live = Live(str(directory), resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
+    if resume is not None:
+        step, epoch = resume
+        for table in Path(live.plots_dir, "metrics").rglob("*.tsv"):
+            lines = table.read_text().splitlines(keepends=True)
+            kept = [lines[0]] + [line for line in lines[1:] if int(line.split("\t")[0]) <= step]
+            table.write_text("".join(kept))
+        for image in Path(live.plots_dir, "images", SAMPLES).glob("*.png"):
+            if int(image.stem) > epoch:
+                image.unlink()
+        live.step = step
+    return live
+
+
+def log_epoch(
+    live: Live,
+    monitor: Monitor,
+    generator: torch.nn.Module,
+    device: torch.device,
+    epoch: int,
+) -> dict[str, float]:
+    """Log an epoch's sample image and quick scores; returns the quick scores. The epoch's mean losses are
+    not logged: the per-step curves hold them, and each metric logged is a column of `dvc exp show`."""
+    image, scores = monitor.observe(generator, device)
+    live.log_image(f"{SAMPLES}/{epoch}.png", image)
+    for name, value in scores.items():
+        live.log_metric(f"epoch/{name}", value)
+    live.log_metric("epoch/epoch", epoch)
+    live.make_summary()
+    return scores

@@ -1,0 +1,347 @@
+"""The training loop: a text-conditioned video GAN with matching-aware negatives and attribute heads, trained
+object by object. One step reads a batch, updates D, then G, then the EMA, then logs; a run resumes per epoch
+(t2v.train.state) and ends with a one-line summary."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from t2v.config import Config
+from t2v.data.dataset import Dataset
+from t2v.data.scenes import heldout_pairs
+from t2v.errors import T2VError
+from t2v.model import checkpoint
+from t2v.model.base import Generator
+from t2v.model.build import build_discriminator, build_generator
+from t2v.model.layers import separate
+from t2v.model.paths import clip_paths
+from t2v.prompts import MOTIONS
+from t2v.train import heap, losses, objects, state
+from t2v.train.distributed import average, rank_and_world, wrapped
+from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live
+
+# The generator's fitted read-outs (fill, mask, symmetries, tempo width) are smooth fits to the real clips,
+# not adversarial: at the GAN's rate Adam would take thousands of steps to carry a fill across the colour
+# cube. At this many times the rate, with Adam's usual momentum (the GAN's beta1 of 0.5 leaves a fill
+# oscillating by a few levels), a fill settles within a level in about 300 steps.
+FIT_LR_SCALE = 25.0
+FIT_BETAS = (0.9, 0.999)
+
+
+def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, 3, T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
+    return x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
+
+
+def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
+    # All randomness of an epoch derives from (seed, epoch, rank): resuming at an epoch boundary needs no RNG
+    # state.
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7919 + rank)
+
+
+def grouped_batches(
+    pairs: torch.Tensor, group: int, groups_per_batch: int, rng: torch.Generator
+) -> list[torch.Tensor]:
+    """One epoch's batches: indices into the dataset, each batch `groups_per_batch` groups of `group` clips
+    that share a (shape, motion) pair, so the discriminator can compare a prompt's clips with each other.
+    pairs: (N,) pair index per clip. A pair with fewer clips than a group (tiny datasets only) repeats some of
+    them."""
+    groups = []
+    for key in torch.unique(pairs).tolist():
+        members = torch.nonzero(pairs == key).squeeze(1)
+        members = members[torch.randperm(len(members), generator=rng)]
+        if len(members) < group:
+            members = members[torch.randint(len(members), (group,), generator=rng)]
+        groups.append(members[: len(members) // group * group].view(-1, group))
+    stacked = torch.cat(groups)[torch.randperm(sum(len(g) for g in groups), generator=rng)]
+    count = max(1, len(stacked) // groups_per_batch)
+    return [stacked[i * groups_per_batch : (i + 1) * groups_per_batch].flatten() for i in range(count)]
+
+
+def _generator_groups(G: Generator) -> list[dict]:
+    """The generator's parameters as optimizer groups, each with its lr_scale: the fitted ones on their
+    own."""
+    fitted = G.fitted_parameters()
+    fast = {id(p) for p in fitted}
+    groups = [{"params": [p for p in G.parameters() if id(p) not in fast], "lr_scale": 1.0}]
+    if fitted:
+        groups.append({"params": fitted, "lr_scale": FIT_LR_SCALE, "betas": FIT_BETAS})
+    return groups
+
+
+def _optimise(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - decay)
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """No weight gradients for module inside the block."""
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        module.requires_grad_(True)
+
+
+class Trainer:
+    """The networks, their optimizers and the run's counters; `step` trains on one batch, `run_epoch` on one
+    epoch of this process's batches."""
+
+    def __init__(self, cfg: Config, data: Dataset, vocab: list[str], device: torch.device):
+        self.cfg, self.data, self.vocab, self.device = cfg, data, vocab, device
+        heap.keep_freed_memory()
+        self.rank, self.world = rank_and_world()
+        self.is_main = self.rank == 0  # the process that logs and writes outputs
+        self.frames, self.size = data.clips.shape[1], data.clips.shape[2]
+        torch.manual_seed(cfg.seed)
+        self.G: Generator = build_generator(cfg.model, vocab, self.frames, self.size).to(device)
+        self.D = build_discriminator(cfg.model, vocab, self.frames, self.size).to(device)
+        # An EMA is kept only when sampled from: train.ema 0 (the default) samples G as trained.
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.train.ema > 0 else None
+        betas = tuple(cfg.train.betas)
+        self.opt_g = torch.optim.Adam(_generator_groups(self.G), lr=cfg.train.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
+        self.G_train, self.D_train = wrapped(self.G, device, self.world), wrapped(self.D, device, self.world)
+        self.items = objects.object_items(data, vocab)  # what a batch is made of: objects, not clips
+        labels = self.items.labels
+        self.pairs = labels[:, 0] * len(MOTIONS) + labels[:, 2]  # (shape, motion) per object
+        self.epoch, self.steps, self.clips, self.seconds = 0, 0, 0, 0.0  # clips: real clips seen
+        self.log: StepLog | None = None  # the main process's per-step curves
+        self.fingerprint = state.fingerprint(cfg, data)
+        self.autocast = torch.autocast(
+            "cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.train.amp == "bf16"
+        )
+
+    def run_epoch(self) -> dict:
+        """Train one epoch; returns its mean losses and D scores."""
+        hyper = self.cfg.train
+        rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
+        self._set_lr()
+        batches = self._epoch_batches()
+        sums = np.zeros(4)
+        bar = tqdm(
+            batches, desc=f"epoch {self.epoch + 1}/{hyper.epochs}", leave=False, disable=not self.is_main
+        )
+        for idx in bar:
+            values = self.step(idx, rng)
+            sums += values
+            bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
+        self.epoch += 1
+        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
+
+    def step(self, idx: torch.Tensor, rng: torch.Generator) -> list[float]:
+        """One training step on items idx: batch, D, G, EMA, log. Returns loss_d, loss_g, D(real), D(fake)."""
+        hyper = self.cfg.train
+        real, prompt, ids, labels = self._batch(idx)
+        wrong, noise = self._draw(idx, rng)
+
+        # (1) Update D: real objects with their words read real; fakes and real objects with other words
+        # (another object's, or their own with the other object's motion), fake. The generator draws each
+        # item's whole prompt; the fake is the item's object as it shows, judged by its own words. The ink
+        # paths are computed once per batch: both steps and every path term read them (the fakes' keeps its
+        # graph for G).
+        with self.autocast:
+            fake = self.G_train(prompt, noise, self.items.slot[idx].to(self.device))
+            fake_path = clip_paths(fake)
+            with torch.no_grad():
+                real_path = clip_paths(real)
+            loss_d, s_real, s_fake = losses.discriminator_loss(
+                self.D_train,
+                real=real,
+                fake=fake,
+                ids=ids,
+                labels=labels,
+                real_path=real_path,
+                fake_path=fake_path,
+                wrong=wrong,
+                cfg=hyper,
+            )
+        _optimise(self.opt_d, loss_d)
+
+        # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
+        # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
+        with frozen(self.D), self.autocast:
+            loss_g, path_fit = losses.generator_loss(
+                self.D,
+                real=real,
+                fake=fake,
+                ids=ids,
+                labels=labels,
+                real_path=real_path,
+                fake_path=fake_path,
+                readouts=self.G.readouts(ids),
+                cfg=hyper,
+                group=self.cfg.model.group,
+            )
+        self._optimise_generator(loss_g, path_fit)
+
+        # (3) EMA of G, only when sampled from.
+        if self.G_ema is not None:
+            _update_ema(self.G_ema, self.G, min(hyper.ema, (1 + self.steps) / (10 + self.steps)))
+
+        # (4) Log.
+        return self._record(loss_d, loss_g, s_real, s_fake, clips=len(idx) * self.world)
+
+    def _optimise_generator(self, loss: torch.Tensor, path_fit: torch.Tensor) -> None:
+        """One generator step in which the spread parameters take only the gradient of the path terms
+        (path_fit, part of loss), the rest of the generator that of the whole loss."""
+        spread = self.G.spread_parameters()
+        if not spread:
+            _optimise(self.opt_g, loss)
+            return
+        fitted = (
+            torch.autograd.grad(path_fit, spread, retain_graph=True, allow_unused=True)
+            if path_fit.requires_grad  # not when every path term's weight is 0
+            else [None] * len(spread)
+        )
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        for param, grad in zip(spread, fitted):
+            param.grad = average(torch.zeros_like(param) if grad is None else grad, self.world)
+        self.opt_g.step()
+
+    def _set_lr(self) -> None:
+        """The epoch's learning rate: constant, or with lr_decay linear from lr down to lr / epochs in the
+        last epoch. Set from the epoch alone, so a resumed run follows the same schedule."""
+        hyper = self.cfg.train
+        lr = hyper.lr * (1.0 - self.epoch / hyper.epochs if hyper.lr_decay else 1.0)
+        for optimizer in (self.opt_d, self.opt_g):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * group.get("lr_scale", 1.0)
+
+    def _epoch_batches(self) -> list[torch.Tensor]:
+        """This rank's batches: every rank draws the same epoch plan and takes its own share of each step's
+        groups, kept in order (group_spread relies on it)."""
+        group = self.cfg.model.group
+        groups_per_batch = max(1, self.cfg.train.batch_size // group // self.world)
+        plan = grouped_batches(
+            self.pairs, group, groups_per_batch * self.world, _epoch_generator(self.cfg.seed, self.epoch, 0)
+        )
+        return [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
+
+    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Items idx on the device: the real objects as they show (B, 3, T, H, W), the prompts their clips
+        were drawn from (what the generator reads), the objects' own words and their labels (shape, colour,
+        motion)."""
+        items = self.items
+        real = to_clips(self.data.clips[items.clip[idx].numpy()], self.device)
+        paired = torch.nonzero(items.paired[idx]).squeeze(1)
+        if len(paired):
+            real[paired] = separate(real[paired], items.fills[idx[paired]].to(self.device))
+        to = self.device
+        return real, items.ids[idx].to(to), items.own[idx].to(to), items.labels[idx].to(to)
+
+    def _draw(self, idx: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Wrong words for each item (its own with the other object's motion where that differs, else the
+        batch's words rolled by a random shift) and the generator's noise."""
+        own, swapped = self.items.own[idx], self.items.swapped[idx]
+        wrong = own.roll(int(torch.randint(1, max(2, len(own)), (1,), generator=rng)), dims=0)
+        swap = (swapped != own).any(dim=1, keepdim=True)
+        wrong = torch.where(swap, swapped, wrong)
+        return wrong.to(self.device), torch.randn(len(own), self.G.noise_size, generator=rng).to(self.device)
+
+    def _record(
+        self,
+        loss_d: torch.Tensor,
+        loss_g: torch.Tensor,
+        s_real: torch.Tensor,
+        s_fake: torch.Tensor,
+        clips: int,
+    ) -> list[float]:
+        """Count the step, stop on a non-finite loss, and log the step's values; returns them."""
+        self.steps += 1
+        self.clips += clips
+        values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
+        if not all(np.isfinite(values)):
+            raise T2VError(
+                f"non-finite loss at epoch {self.epoch + 1} step {self.steps} (loss_d={values[0]}, "
+                f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr"
+            )
+        if self.log is not None:
+            self.log.record(self.steps, values, clips)
+        return values
+
+    def n_params(self) -> dict:
+        return {
+            "generator": sum(p.numel() for p in self.G.parameters()),
+            "discriminator": sum(p.numel() for p in self.D.parameters()),
+        }
+
+
+def train(
+    cfg: Config,
+    data: Dataset,
+    vocab: list[str],
+    device: torch.device,
+    *,
+    model_path: Path,
+    state_path: Path,
+    live_dir: Path,
+) -> dict:
+    """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
+    and write the generator; returns the run's summary: dvclive's metrics.json (the metrics DVC tracks) and
+    the run's facts (steps, device, parameter counts: dvclive's params.yaml, not metrics)."""
+    trainer = Trainer(cfg, data, vocab, device)
+    resumed = state.resume(trainer, state_path)
+    main = trainer.is_main  # the other ranks train in step and write nothing
+    if main:
+        if resumed:
+            print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
+        live = open_live(live_dir, (trainer.steps, trainer.epoch) if resumed else None)
+        trainer.log = StepLog(live, cfg.train.log_every)
+        monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
+    while trainer.epoch < cfg.train.epochs:
+        start = time.perf_counter()
+        means = trainer.run_epoch()
+        trainer.seconds += time.perf_counter() - start
+        if main:
+            state.save(trainer, state_path)
+            scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch)
+            print(
+                f"epoch {trainer.epoch}/{cfg.train.epochs}: "
+                + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
+                flush=True,
+            )
+    if not main:
+        return {}
+    sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
+    checkpoint.save(
+        checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
+    )
+    timing = {
+        "wall_time_s": round(trainer.seconds, 2),
+        "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
+    }
+    facts = {
+        "steps": trainer.steps,
+        "clips": trainer.clips,
+        "epochs": trainer.epoch,
+        "device": str(device),
+        "world_size": trainer.world,
+        "arch": cfg.model.arch,
+        "n_params": trainer.n_params(),
+    }
+    live.summary.update(timing)
+    live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
+    live.end()
+    print(
+        f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.steps} steps) on {device} in "
+        f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"
+    )
+    return {**live.summary, **facts}
