@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from t2v.errors import T2VError
 
@@ -33,7 +33,7 @@ def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: A
 
 @dataclass
 class DataConfig:
-    n_clips: int = knob(6000, lo=1)
+    n_clips: int = knob(6000, lo=1, hi=1_000_000)
     frames: int = knob(10, lo=8, hi=64)
     size: int = knob(64, lo=16, hi=256)
     shape_size: list[float] = knob([0.12, 0.18], lo=0.04, hi=0.25, pair=True)
@@ -236,12 +236,42 @@ def build_config(raw: Any) -> Config:
     return _build(Config, {} if raw is None else raw, "")
 
 
+# The most values params.yaml may hold once its aliases are expanded: the real file holds a few hundred, and
+# nested aliases ("billion laughs") would otherwise expand to gigabytes before any check ran.
+MAX_YAML_VALUES = 100_000
+
+
 def read_params(path: Path) -> Any:
     """Parse params.yaml by YAML 1.2, as DVC does: `off` and `no` stay strings, `1e-3` is a number."""
+    yaml = YAML(typ="safe", pure=True)
+    text = path.read_text()
     try:
-        return _plain(YAML(typ="safe", pure=True).load(path.read_text()))
+        values = _expanded_size(yaml.compose(text), {})
+        if values > MAX_YAML_VALUES:
+            raise T2VError(
+                f"params file {str(path)!r} holds aliases that expand to more than {MAX_YAML_VALUES:,} "
+                "values; write the values out"
+            )
+        return _plain(yaml.load(text))
+    except MarkedYAMLError as err:
+        line = f" at line {err.problem_mark.line + 1}" if err.problem_mark else ""
+        problem = err.problem or str(err).splitlines()[0]
+        raise T2VError(f"params file {str(path)!r} is not valid YAML: {problem}{line}") from None
     except YAMLError as err:
         raise T2VError(f"params file {str(path)!r} is not valid YAML: {str(err).splitlines()[0]}") from None
+
+
+def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """How many values a composed YAML node holds with its aliases expanded, counting each shared node once
+    per use without expanding it."""
+    if node is None:
+        return 0
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a node that contains itself counts once
+        children = node.value if isinstance(node.value, list) else []
+        flat = [c for child in children for c in (child if isinstance(child, tuple) else (child,))]
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in flat)
+    return sizes[id(node)]
 
 
 def _plain(value: Any) -> Any:

@@ -79,3 +79,13 @@ def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_old_file(tmp_path, 
         checkpoint.save({"x": torch.zeros(1)}, target)
     assert target.read_bytes() == b"previous good state"
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
+
+
+def test_a_training_state_given_as_the_generator_is_named_as_one(tmp_path, tiny):
+    from tests.conftest import train_into
+
+    train_into(tiny, tmp_path)
+    with pytest.raises(
+        T2VError, match="is a training state, not a generator checkpoint.*models/generator.pt"
+    ):
+        load_generator(tmp_path / "state.pt")

@@ -150,3 +150,36 @@ def test_every_documented_value_reads_as_documented(text, section, key, expected
 def test_params_that_used_to_fail_after_training_fail_at_validation(raw, fragment):
     with pytest.raises(T2VError, match=fragment):
         config_from_dict(raw)
+
+
+def test_a_duplicate_key_names_its_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("seed: 0\ntrain:\n  epochs: 3\n  lr: 0.001\n  epochs: 4\n")
+    with pytest.raises(T2VError, match=r"duplicate key .epochs.* line 5") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_alias_bomb_is_refused_in_one_line_before_it_expands(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(8)]
+    path = tmp_path / "p.yaml"
+    path.write_text("\n".join(levels) + "\n")  # 10^9 leaves once expanded
+    with pytest.raises(T2VError, match="aliases that expand to more than"):
+        load_config(path)
+
+
+def test_n_clips_has_a_stated_upper_bound_and_validating_it_costs_bounded_memory(monkeypatch):
+    import tracemalloc
+
+    from t2v.config import DataConfig
+
+    bound = dataclasses.fields(DataConfig)[0].metadata["hi"]
+    assert f"at most {bound:,}" in (ROOT / "params.yaml").read_text().replace("_", ",")
+    with pytest.raises(T2VError, match=r"data.n_clips = 10000000 is invalid: must be in \[1, "):
+        config_from_dict({"data": {"n_clips": 10_000_000}})
+    tracemalloc.start()
+    config_from_dict({"data": {"n_clips": bound}})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50e6, f"validating {bound} clips peaked at {peak / 1e6:.0f} MB"

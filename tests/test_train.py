@@ -317,3 +317,30 @@ def test_killed_training_stage_resumes_on_the_next_run(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == live["steps"], (
         "the resumed history continues, no fold"
     )
+
+
+def test_a_second_trainer_on_one_state_is_refused_naming_the_first_and_a_killed_ones_lock_never_blocks(
+    tmp_path, tiny
+):
+    import subprocess
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from t2v.train.state import locked\n"
+            "with locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(120)",
+            str(tmp_path / "state.pt"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(T2VError, match=f"process {holder.pid} is training on it"):
+            train_into(tiny, tmp_path)
+    finally:
+        holder.kill()  # as kill -9: its lock file stays behind
+        holder.wait()
+    train_into(tiny, tmp_path)
+    assert (tmp_path / "g.pt").exists()

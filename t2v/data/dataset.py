@@ -1,4 +1,4 @@
-"""The stored training set: its file layout and reading it back (training reads it; make_dataset writes it).
+"""The stored training set: its file layout and reading it back (t2v.data.synthesize writes it).
 
 On disk it is one directory of a few files: clips.npy.zst (the .npy of uint8 N, T, H, W, 3, zstd-compressed:
 `zstd -d` gives a plain .npy), meta.npz (per-clip labels and per-frame ground-truth centres and half-sizes, of
@@ -9,6 +9,8 @@ prompts.json; the held-out manifest lies beside it.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,18 +62,48 @@ def read_clips(path: Path) -> np.ndarray:
                     raise ValueError(f"ends after {filled} of {len(view)} bytes")
                 filled += read
     except (zstandard.ZstdError, ValueError) as err:
-        raise T2VError(
-            f"dataset file {str(path)!r} is truncated or corrupt ({err}): "
-            "run `dvc repro generate-dataset` (or `dvc pull`)"
-        ) from None
+        raise _damaged("dataset file", path, str(err)) from None
     return clips
+
+
+REBUILD = "run `dvc repro generate-dataset` (or `dvc pull`)"
+
+
+def _damaged(what: str, path: Path, reason: str) -> T2VError:
+    return T2VError(f"{what} {str(path)!r} is truncated or corrupt ({reason}): {REBUILD}")
 
 
 def load_heldout(path: str | Path) -> set[tuple[str, str]]:
     path = Path(path)
     if not path.exists():
         raise T2VError(f"held-out manifest {str(path)!r} missing: run `dvc repro generate-dataset` first")
-    return {(shape, motion) for shape, motion in json.loads(path.read_text())["pairs"]}
+    try:
+        return {(shape, motion) for shape, motion in json.loads(path.read_text())["pairs"]}
+    except (ValueError, TypeError, KeyError) as err:  # bad JSON or bytes; not {"pairs": [[shape, motion]]}
+        raise _damaged("held-out manifest", path, type(err).__name__) from None
+
+
+def _read_meta(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """meta.npz's labels of the first object and, where clips have two, of the second."""
+    try:
+        with np.load(path) as meta:
+            labels = {k: meta[k] for k in LABEL_FIELDS}
+            second = {k: meta[SECOND + k] for k in LABEL_FIELDS} if SECOND + "shape" in meta else None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise _damaged("dataset file", path, str(err).splitlines()[0][:80] or type(err).__name__) from None
+    return labels, second
+
+
+def _read_prompts(path: Path, n: int) -> list[str]:
+    try:
+        prompts = json.loads(path.read_text())
+    except ValueError as err:  # bad JSON or bytes
+        raise _damaged("dataset file", path, type(err).__name__) from None
+    if not (isinstance(prompts, list) and all(isinstance(p, str) for p in prompts)):
+        raise _damaged("dataset file", path, "not a JSON list of prompts")
+    if len(prompts) != n:
+        raise _damaged("dataset file", path, f"{len(prompts)} prompts for {n} clips")
+    return prompts
 
 
 def load_dataset(data_dir: str | Path) -> Dataset:
@@ -83,8 +115,8 @@ def load_dataset(data_dir: str | Path) -> Dataset:
             f"dataset file(s) missing: {', '.join(missing)}: run `dvc repro generate-dataset` first"
         )
     clips = read_clips(needed[0])
-    with np.load(needed[1]) as meta:
-        labels = {k: meta[k] for k in LABEL_FIELDS}
-        second = {k: meta[SECOND + k] for k in LABEL_FIELDS} if SECOND + "shape" in meta else None
-    prompts = json.loads(needed[2].read_text())
+    labels, second = _read_meta(needed[1])
+    if any(len(v) != len(clips) for v in labels.values()):
+        raise _damaged("dataset file", needed[1], f"labels for {len(labels['shape'])} clips, not {len(clips)}")
+    prompts = _read_prompts(needed[2], len(clips))
     return Dataset(clips=clips, prompts=prompts, second=second, **labels)

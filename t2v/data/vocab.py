@@ -27,11 +27,17 @@ def load_vocab(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise T2VError(f"vocabulary {str(path)!r} not found: run `dvc repro build-vocab` first")
-    words = json.loads(path.read_text())
-    if not (isinstance(words, list) and words[:2] == [PAD, UNK]):
+    try:
+        words = json.loads(path.read_text())
+    except ValueError as err:  # bad JSON or bytes
+        raise T2VError(
+            f"vocabulary {str(path)!r} is truncated or corrupt ({type(err).__name__}): "
+            "run `dvc repro build-vocab`"
+        ) from None
+    if not (isinstance(words, list) and words[:2] == [PAD, UNK] and all(isinstance(w, str) for w in words)):
         raise T2VError(
             f"vocabulary {str(path)!r} is not a t2v vocabulary "
-            f"(expected a JSON list starting with {PAD}, {UNK})"
+            f"(expected a JSON list starting with {PAD}, {UNK}): run `dvc repro build-vocab`"
         )
     return words
 

@@ -78,9 +78,15 @@ def generator_payload(
 def load_generator(path: str | Path) -> tuple[torch.nn.Module, list[str], dict]:
     """Return the generator in eval mode, its vocabulary, and the raw payload."""
     payload = load(path, "generator checkpoint", "run `dvc repro train-gan` (or `dvc pull`) first")
+    if "fingerprint" in payload and "G" in payload:
+        raise T2VError(
+            f"{str(path)!r} is a training state, not a generator checkpoint: pass the generator the same run "
+            "wrote (models/generator.pt by default)"
+        )
     if payload.get("format") != FORMAT:
         raise T2VError(
-            f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}"
+            f"generator checkpoint {str(path)!r} has format {payload.get('format')!r}, expected {FORMAT!r}: "
+            "run `dvc repro train-gan`"
         )
     try:
         model = ModelConfig(**payload["model"])

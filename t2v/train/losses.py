@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -145,63 +146,58 @@ def symmetry_loss(symmetry: torch.Tensor, real_path: torch.Tensor) -> torch.Tens
     return (symmetry - signs).square().mean()
 
 
+@dataclass
+class Batch:
+    """What both losses of a training step read: the real objects and the generator's fakes (B, 3, T, H, W) in
+    [-1, 1], the objects' own words ids (B, L) and labels (B, 3: shape, colour, motion), and the ink paths of
+    both (clip_paths, (B, T, 8)), computed once per step (the fakes' keeps its graph for the generator)."""
+
+    real: torch.Tensor
+    fake: torch.Tensor
+    ids: torch.Tensor
+    labels: torch.Tensor
+    real_path: torch.Tensor
+    fake_path: torch.Tensor
+
+
 def discriminator_loss(
-    D: torch.nn.Module,
-    *,
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    ids: torch.Tensor,
-    labels: torch.Tensor,
-    real_path: torch.Tensor,
-    fake_path: torch.Tensor,
-    wrong: torch.Tensor,
-    cfg: TrainConfig,
+    D: torch.nn.Module, batch: Batch, *, wrong: torch.Tensor, cfg: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Real clips with their text ids read real; fakes, and real clips with the wrong text, read fake; the
-    heads name the attributes (labels) of real clips and stay unsure on fakes. Paths are the clips'
-    `clip_paths`, computed once per batch for both steps. -> (loss, scores of real, scores of fakes)."""
+    """Real clips with their words read real; fakes, and real clips with the wrong words (B, L), read fake;
+    the heads name the attributes of real clips and stay unsure on fakes. -> (loss, scores of real clips,
+    scores of fakes)."""
     real_loss, fake_loss, _ = adversarial_losses(cfg.loss)
-    n = len(ids)
+    ids, n = batch.ids, len(batch.ids)
     differs = (wrong != ids).any(dim=1).float()  # a rolled prompt may equal the original
     scores, logits = D(
-        torch.cat([real, fake.detach()]),
+        torch.cat([batch.real, batch.fake.detach()]),
         torch.cat([ids, ids]),
         torch.cat([wrong, ids]),
-        path=torch.cat([real_path, fake_path.detach()]),
+        path=torch.cat([batch.real_path, batch.fake_path.detach()]),
     )
     s_real, s_fake, s_wrong = scores[0, :n], scores[0, n:], scores[1, :n]
     w = cfg.mismatch_weight
     loss_wrong = (fake_loss(s_wrong) * differs).sum() / differs.sum().clamp(min=1)
     loss = real_loss(s_real).mean() + (1 - w) * fake_loss(s_fake).mean() + w * loss_wrong
-    heads = attribute_loss([l[:n] for l in logits], labels) + uncertain_loss([l[n:] for l in logits])
+    heads = attribute_loss([l[:n] for l in logits], batch.labels) + uncertain_loss([l[n:] for l in logits])
     return loss + cfg.aux_weight * heads, s_real, s_fake
 
 
 def generator_loss(
-    D: torch.nn.Module,
-    *,
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    ids: torch.Tensor,
-    labels: torch.Tensor,
-    real_path: torch.Tensor,
-    fake_path: torch.Tensor,
-    readouts: Readouts | None,
-    cfg: TrainConfig,
-    group: int,
+    D: torch.nn.Module, batch: Batch, *, readouts: Readouts | None, cfg: TrainConfig, group: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fakes should read real for their text, show the attributes it names, and vary as its real clips do
-    (groups of `group` clips share a prompt); the generator's fitted read-outs match the real twins. The paths
-    are the clips' `clip_paths`: the discriminator, variety and moment terms share one, and its backward.
-    -> (the whole loss, its path terms alone: path_fit_loss, which is part of it)."""
+    """Fakes should read real for their words, show the attributes they name, and vary as their real clips do
+    (groups of `group` clips share a prompt); the generator's fitted read-outs match the real twins. The
+    discriminator, variety and moment terms share the fakes' path, and its backward. -> (the whole loss, its
+    path terms alone: path_fit_loss, which is part of it)."""
     _, _, gen_loss = adversarial_losses(cfg.loss)
-    scores, logits = D(fake, ids, path=fake_path)
-    loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, labels)
-    fit = path_fit_loss(fake_path, real_path, cfg, group)
+    scores, logits = D(batch.fake, batch.ids, path=batch.fake_path)
+    loss = gen_loss(scores[0]).mean() + cfg.aux_weight * attribute_loss(logits, batch.labels)
+    fit = path_fit_loss(batch.fake_path, batch.real_path, cfg, group)
     loss = loss + fit
     if readouts is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
-        loss = loss + colour_loss(readouts.paint, real) + shape_loss(readouts.mask, real)
-        loss = loss + symmetry_loss(readouts.symmetry, real_path)
+        loss = loss + colour_loss(readouts.paint, batch.real) + shape_loss(readouts.mask, batch.real)
+        loss = loss + symmetry_loss(readouts.symmetry, batch.real_path)
     return loss, fit
 
 

@@ -3,8 +3,12 @@ optimizers and counters saved after every epoch. A state whose fingerprint diffe
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Protocol
@@ -14,6 +18,7 @@ import torch
 
 from t2v.config import Config
 from t2v.data.dataset import Dataset
+from t2v.errors import T2VError
 from t2v.model import checkpoint
 
 # The code a training state depends on beyond params and data: a changed model or loop starts afresh rather
@@ -21,6 +26,29 @@ from t2v.model import checkpoint
 PACKAGE = Path(__file__).resolve().parents[1]
 TRAINING_CODE = (PACKAGE / "model", PACKAGE / "train", PACKAGE / "prompts.py", PACKAGE / "data" / "vocab.py")
 COUNTERS = ("epoch", "steps", "clips", "seconds")  # clips: real clips seen
+
+
+@contextmanager
+def locked(state_path: Path) -> Iterator[None]:
+    """Hold the state's lock (an OS file lock beside it, `.<name>.lock`) for the block: a second trainer on
+    the same state is refused in one line naming the process that holds it. The OS releases the lock when
+    its process ends, however it ends, so a killed trainer never blocks the next."""
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(state_path.with_name(f".{state_path.name}.lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise T2VError(
+                f"{str(state_path)!r} is in use: process {holder} is training on it; "
+                "wait for it to end or stop it, then run again"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
 
 
 def fingerprint(cfg: Config, data: Dataset) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -161,33 +161,15 @@ class Trainer:
             fake_path = clip_paths(fake)
             with torch.no_grad():
                 real_path = clip_paths(real)
-            loss_d, s_real, s_fake = losses.discriminator_loss(
-                self.D_train,
-                real=real,
-                fake=fake,
-                ids=ids,
-                labels=labels,
-                real_path=real_path,
-                fake_path=fake_path,
-                wrong=wrong,
-                cfg=hyper,
-            )
+            batch = losses.Batch(real, fake, ids, labels, real_path, fake_path)
+            loss_d, s_real, s_fake = losses.discriminator_loss(self.D_train, batch, wrong=wrong, cfg=hyper)
         _optimise(self.opt_d, loss_d)
 
         # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
         # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
         with frozen(self.D), self.autocast:
             loss_g, path_fit = losses.generator_loss(
-                self.D,
-                real=real,
-                fake=fake,
-                ids=ids,
-                labels=labels,
-                real_path=real_path,
-                fake_path=fake_path,
-                readouts=self.G.readouts(ids),
-                cfg=hyper,
-                group=self.cfg.model.group,
+                self.D, batch, readouts=self.G.readouts(ids), cfg=hyper, group=self.cfg.model.group
             )
         self._optimise_generator(loss_g, path_fit)
 
@@ -297,51 +279,53 @@ def train(
     """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
     and write the generator; returns the run's summary: dvclive's metrics.json (the metrics DVC tracks) and
     the run's facts (steps, device, parameter counts: dvclive's params.yaml, not metrics)."""
-    trainer = Trainer(cfg, data, vocab, device)
-    resumed = state.resume(trainer, state_path)
-    main = trainer.is_main  # the other ranks train in step and write nothing
-    if main:
-        if resumed:
-            print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
-        live = open_live(live_dir, (trainer.steps, trainer.epoch) if resumed else None)
-        trainer.log = StepLog(live, cfg.train.log_every)
-        monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
-    while trainer.epoch < cfg.train.epochs:
-        start = time.perf_counter()
-        means = trainer.run_epoch()
-        trainer.seconds += time.perf_counter() - start
+    # One trainer at a time on a state: a second would interleave its history with this one's.
+    with state.locked(state_path) if rank_and_world()[0] == 0 else nullcontext():
+        trainer = Trainer(cfg, data, vocab, device)
+        resumed = state.resume(trainer, state_path)
+        main = trainer.is_main  # the other ranks train in step and write nothing
         if main:
-            state.save(trainer, state_path)
-            scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch)
-            print(
-                f"epoch {trainer.epoch}/{cfg.train.epochs}: "
-                + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
-                flush=True,
-            )
-    if not main:
-        return {}
-    sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
-    checkpoint.save(
-        checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
-    )
-    timing = {
-        "wall_time_s": round(trainer.seconds, 2),
-        "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
-    }
-    facts = {
-        "steps": trainer.steps,
-        "clips": trainer.clips,
-        "epochs": trainer.epoch,
-        "device": str(device),
-        "world_size": trainer.world,
-        "arch": cfg.model.arch,
-        "n_params": trainer.n_params(),
-    }
-    live.summary.update(timing)
-    live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
-    live.end()
-    print(
-        f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.steps} steps) on {device} in "
-        f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"
-    )
-    return {**live.summary, **facts}
+            if resumed:
+                print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
+            live = open_live(live_dir, (trainer.steps, trainer.epoch) if resumed else None)
+            trainer.log = StepLog(live, cfg.train.log_every)
+            monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
+        while trainer.epoch < cfg.train.epochs:
+            start = time.perf_counter()
+            means = trainer.run_epoch()
+            trainer.seconds += time.perf_counter() - start
+            if main:
+                state.save(trainer, state_path)
+                scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch)
+                print(
+                    f"epoch {trainer.epoch}/{cfg.train.epochs}: "
+                    + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
+                    flush=True,
+                )
+        if not main:
+            return {}
+        sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
+        checkpoint.save(
+            checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
+        )
+        timing = {
+            "wall_time_s": round(trainer.seconds, 2),
+            "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
+        }
+        facts = {
+            "steps": trainer.steps,
+            "clips": trainer.clips,
+            "epochs": trainer.epoch,
+            "device": str(device),
+            "world_size": trainer.world,
+            "arch": cfg.model.arch,
+            "n_params": trainer.n_params(),
+        }
+        live.summary.update(timing)
+        live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
+        live.end()
+        print(
+            f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.steps} steps) on {device} in "
+            f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"
+        )
+        return {**live.summary, **facts}
