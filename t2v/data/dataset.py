@@ -117,6 +117,7 @@ def load_dataset(data_dir: str | Path) -> Dataset:
     clips = read_clips(needed[0])
     labels, second = _read_meta(needed[1])
     if any(len(v) != len(clips) for v in labels.values()):
-        raise _damaged("dataset file", needed[1], f"labels for {len(labels['shape'])} clips, not {len(clips)}")
+        found = len(labels["shape"])
+        raise _damaged("dataset file", needed[1], f"labels for {found} clips, not {len(clips)}")
     prompts = _read_prompts(needed[2], len(clips))
     return Dataset(clips=clips, prompts=prompts, second=second, **labels)

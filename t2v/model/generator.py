@@ -96,9 +96,8 @@ class LayeredGenerator(Generator):
         nn.init.zeros_(self.step.bias)
 
     def fitted_parameters(self) -> list[nn.Parameter]:
-        return [*self.paint.parameters(), *self.mask.parameters(), *self.symmetry.parameters()] + list(
-            self.spread_parameters()
-        )
+        readouts = (self.paint, self.mask, self.symmetry)
+        return [p for layer in readouts for p in layer.parameters()] + self.spread_parameters()
 
     def spread_parameters(self) -> list[nn.Parameter]:
         """The tempo's width: the discriminator's gradient on it, ten times the path terms' and of either sign
