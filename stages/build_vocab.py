@@ -1,14 +1,12 @@
 """Stage build-vocab: the sorted word list of the training prompts."""
 
-import json
-from pathlib import Path
-
+from t2v.data.dataset import read_prompts
 from t2v.data.vocab import build_vocab, save_vocab
 from t2v.stage import run_stage
 
 
 def main(cfg, args) -> str:
-    words = build_vocab(json.loads(Path(args.prompts).read_text()))
+    words = build_vocab(read_prompts(args.prompts))
     save_vocab(words, args.vocab)
     return f"{len(words)} tokens -> {args.vocab}"
 

@@ -4,7 +4,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from t2v.atomic import write_text, write_with
+from t2v.atomic import output_set
 from t2v.config import read_params
 from t2v.data.dataset import load_heldout
 from t2v.report.page import render_report, training_summary
@@ -29,9 +29,10 @@ def main(cfg, args) -> str:
             tmp_dir=Path(tmp),
             metrics_path=args.metrics,
         )
-    write_text(args.page, page)
     preview = (Path(args.videos) / videos[0]["gif"]).read_bytes()
-    write_with(args.preview, lambda tmp: Path(tmp).write_bytes(preview))
+    with output_set() as out:
+        out.text(args.page, page)
+        out.file(args.preview).write_bytes(preview)
     return f"{len(videos)} videos -> {args.page} ({len(page) / 1e6:.2f} MB)"
 
 

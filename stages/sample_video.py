@@ -2,7 +2,7 @@
 summary (the DVC metrics), the scores per split, motion, shape and colour (DVC bar plots), every score (per
 prompt), and asked against judged motion (a DVC confusion plot)."""
 
-from t2v.atomic import atomic_dir, write_json
+from t2v.atomic import output_set
 from t2v.data.dataset import load_heldout
 from t2v.devices import resolve_device
 from t2v.model.checkpoint import load_generator
@@ -23,8 +23,12 @@ def main(cfg, args) -> str:
             f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): "
             "the model read none in training"
         )
-    scores, confusion = evaluate(generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data)
-    with atomic_dir(args.videos) as tmp:
+    scores, confusion, failures = evaluate(
+        generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data
+    )
+    summary = headline(scores)
+    with output_set() as out:  # six outputs, replaced together or not at all
+        videos = out.folder(args.videos)
         rows = write_videos(
             generator,
             vocab,
@@ -32,17 +36,16 @@ def main(cfg, args) -> str:
             cfg.sample.grid,
             cfg.seed,
             cfg.sample.fps,
-            tmp,
+            videos,
             device,
             variety=tuple(cfg.sample.variety),
         )
-        rows += write_gallery(generator, vocab, scores, cfg.sample.grid, cfg.seed, device, tmp)
-    write_json(args.index, rows)
-    write_json(args.scores, scores)
-    write_json(args.breakdown, breakdown(scores), sort_keys=False)
-    write_json(args.confusion, confusion, sort_keys=False)
-    summary = headline(scores)
-    write_json(args.metrics, summary, sort_keys=False)  # targets first: the first columns of `dvc exp show`
+        rows += write_gallery(failures, cfg.sample.fps, videos)
+        out.json(args.index, rows)
+        out.json(args.scores, scores)
+        out.json(args.breakdown, breakdown(scores), sort_keys=False)
+        out.json(args.confusion, confusion, sort_keys=False)
+        out.json(args.metrics, summary, sort_keys=False)  # targets first: the first columns of `dvc exp show`
     return (
         f"motion {summary['motion']:.3f} (held-out {summary['motion_heldout']:.3f}), shape "
         f"{summary['shape']:.3f}, colour {summary['colour']:.3f}, diversity {summary['diversity']:.3f}, "

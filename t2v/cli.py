@@ -54,15 +54,18 @@ def _release_large_blocks() -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    from t2v.devices import resolve_device
+    from t2v.devices import check_device_name, resolve_device
     from t2v.model.checkpoint import load_generator
     from t2v.sample.generate import GENERATE_BATCH, generate_blocks
 
     suffix = check_output(args.output, args.n)
-    parse_scenes(args.prompt)  # a bad prompt fails before the model loads
+    parse_scenes(args.prompt)  # a bad prompt or device fails before the model loads
+    check_device_name(args.device, "--device")
     _release_large_blocks()
     generator, vocab, payload = load_generator(args.model)
-    blocks = generate_blocks(generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device))
+    blocks = generate_blocks(
+        generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device, "--device")
+    )
     if suffix == ".npy":  # streamed: memory stays one block whatever --n is
         shape = (args.n, payload["frames"], payload["size"], payload["size"], 3)
         write_npy_stream(

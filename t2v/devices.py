@@ -17,8 +17,9 @@ def check_device_name(name: str, key: str = "params: device") -> None:
         raise T2VError(f"{key} = {name!r} is invalid: allowed: auto, cpu, cuda, cuda:N, mps")
 
 
-def resolve_device(name: str) -> torch.device:
-    check_device_name(name)
+def resolve_device(name: str, key: str = "params: device") -> torch.device:
+    """The torch device that name (the value of key) asks for."""
+    check_device_name(name, key)
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

@@ -167,8 +167,15 @@ def _parse_object(words: list[str], prompt: str) -> Scene:
     shape = words.pop(0)
     phrase = " ".join(words)
     if phrase not in _PHRASE_TO_MOTION:
-        allowed = "; ".join(MOTIONS)
-        what = f"motion {show(phrase)} is not one" if phrase else "no motion"
+        completions = [m for m in MOTIONS if phrase and m.startswith(phrase + " ")]
+        what = (
+            f"an unfinished motion {show(phrase)}"
+            if completions
+            else f"an unknown motion {show(phrase)}"
+            if phrase
+            else "no motion"
+        )
+        allowed = "; ".join(completions or MOTIONS)
         raise T2VError(f"prompt {show(prompt)} has {what}: after the shape write one of: {allowed}")
     return Scene(shape=shape, motion=_PHRASE_TO_MOTION[phrase], colour=colour)
 

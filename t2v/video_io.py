@@ -3,9 +3,10 @@ grid."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # FFmpeg's own probing chatter (e.g. v4l2 encoders) is noise
@@ -33,70 +34,83 @@ def to_uint8(video: torch.Tensor) -> np.ndarray:
     )
 
 
+MAX_GRID_WIDTH = 2048  # pixels: a wider grid is shown at a smaller scale (and would not fit in memory)
+
+
 def grid(clips: np.ndarray, scale: int = 4, pad: int = 2) -> np.ndarray:
-    """uint8 (N, T, H, W, 3) -> (T, H', W', 3): clips tiled near-square, upscaled, on a grey frame."""
+    """uint8 (N, T, H, W, 3) -> (T, H', W', 3): clips tiled near-square, upscaled (less where the grid would
+    pass MAX_GRID_WIDTH), on a grey frame. Each clip is upscaled into its cell, so memory stays the grid's."""
     n, t, h, w, _ = clips.shape
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    big = clips.repeat(scale, axis=2).repeat(scale, axis=3)
+    scale = max(1, min(scale, MAX_GRID_WIDTH // (cols * w)))
     hh, ww = h * scale, w * scale
     out = np.full((t, rows * (hh + pad) + pad, cols * (ww + pad) + pad, 3), 160, dtype=np.uint8)
     for i in range(n):
         r, c = divmod(i, cols)
-        out[
-            :,
-            pad + r * (hh + pad) : pad + r * (hh + pad) + hh,
-            pad + c * (ww + pad) : pad + c * (ww + pad) + ww,
-        ] = big[i]
+        top, left = pad + r * (hh + pad), pad + c * (ww + pad)
+        out[:, top : top + hh, left : left + ww] = clips[i].repeat(scale, axis=1).repeat(scale, axis=2)
     return out
 
 
 GIF_COLOURS = 32  # flat sprites on white need few; a shared, undithered palette halves a 64 px GIF's bytes
+PALETTE_ROWS = 4096
 
 
 def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
     """One palette for every frame (a colour cannot flicker between frames) and no dithering (a flat fill
-    stays flat). Clips with at most GIF_COLOURS colours keep them exactly."""
-    palette = Image.fromarray(frames.reshape(-1, *frames.shape[2:])).quantize(
+    stays flat). Clips with at most GIF_COLOURS colours keep them exactly where the palette sees every row
+    (up to PALETTE_ROWS rows of frames: a grid of 4 clips at the default size has 5,220)."""
+    # The palette is fitted to at most PALETTE_ROWS rows of the frames, evenly spread: a large grid's colours
+    # are its clips' few flat fills, and fitting every pixel would copy the whole video once more.
+    rows = frames.reshape(-1, *frames.shape[2:])
+    rows = rows[:: max(1, len(rows) // PALETTE_ROWS)]
+    palette = Image.fromarray(np.ascontiguousarray(rows)).quantize(
         GIF_COLOURS, method=Image.Quantize.MEDIANCUT
     )
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
 
 
-def _open_writer(path: Path, fps: int, width: int, height: int) -> cv2.VideoWriter:
+@contextlib.contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """OpenCV's own log lines off: a missing H.264 encoder is expected, and a failed write is reported by t2v
+    in one line."""
     level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a missing H.264 encoder is expected
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        for codec in ("avc1", "mp4v"):  # H.264 when this OpenCV build has an encoder for it
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (width, height))
-            if writer.isOpened():
-                return writer
+        yield
     finally:
         cv2.utils.logging.setLogLevel(level)
-    raise T2VError(f"OpenCV can write neither H.264 nor mp4v here, so {path.name} cannot be written")
+
+
+def _open_writer(path: Path, fps: int, width: int, height: int) -> cv2.VideoWriter:
+    path.touch()  # a place that cannot be written fails here, with the OS's reason, not OpenCV's silence
+    for codec in ("avc1", "mp4v"):  # H.264 when this OpenCV build has an encoder for it
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (width, height))
+        if writer.isOpened():
+            return writer
+    raise T2VError("OpenCV can write neither H.264 nor mp4v here")
 
 
 def _write_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
-    writer = _open_writer(path, fps, frames.shape[2], frames.shape[1])
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # OpenCV expects BGR
-    writer.release()
-    # VideoWriter never reports a failed write (a full disk, say): read the file back before it replaces
-    # anything.
-    reader = cv2.VideoCapture(str(path))
-    count, ok = 0, reader.isOpened()
-    while ok:
-        ok, frame = reader.read()
-        if ok:
-            count += 1
-            ok = frame.shape[:2] == frames.shape[1:3]
-    reader.release()
+    with _quiet_opencv():
+        writer = _open_writer(path, fps, frames.shape[2], frames.shape[1])
+        for frame in frames:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # OpenCV expects BGR
+        writer.release()
+        # VideoWriter never reports a failed write (a full disk, say): read the file back before it replaces
+        # anything.
+        reader = cv2.VideoCapture(str(path))
+        count, ok = 0, reader.isOpened()
+        while ok:
+            ok, frame = reader.read()
+            if ok:
+                count += 1
+                ok = frame.shape[:2] == frames.shape[1:3]
+        reader.release()
     if count != len(frames):
-        raise T2VError(
-            f"writing {path.name} failed: {count} of {len(frames)} frames read back "
-            "(is the disk full?); any earlier file there is untouched"
-        )
+        raise T2VError(f"{count} of {len(frames)} frames read back (is the disk full?)")
 
 
 def check_format(path: str | Path) -> str:
@@ -146,4 +160,9 @@ def write_clips(clips: np.ndarray, path: str | Path, fps: int = 8, scale: int = 
         elif suffix == ".gif":
             _write_gif(grid(clips, scale), tmp, fps)
         else:
-            _write_mp4(grid(clips, scale), tmp, fps)
+            try:
+                _write_mp4(grid(clips, scale), tmp, fps)
+            except T2VError as err:
+                raise T2VError(
+                    f"writing {str(path)!r} failed: {err}; any earlier file there is untouched"
+                ) from None

@@ -37,18 +37,27 @@ def test_truncated_and_garbage_checkpoints_give_a_clear_error(tiny_model, tmp_pa
         load_generator(tmp_path / "missing.pt")
 
 
-def test_checkpoint_holding_pickled_code_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    "save",
+    [
+        "torch.save({'format': 't2v-generator-1', 'x': Evil()}, PATH)",
+        "open(PATH, 'wb').write(pickle.dumps(Evil()))",
+    ],
+)
+def test_checkpoint_holding_pickled_code_is_refused_naming_the_call(tmp_path, save, recwarn):
+    """torch's zip format and a raw pickle alike: refused as code (not "corrupt"), with no torch warning."""
     marker = tmp_path / "pwned"
     script = (
-        "import os, torch\n"
+        "import os, pickle, torch\n"
         "class Evil:\n"
         f"    def __reduce__(self): return (os.system, ('touch {marker}',))\n"
-        f"torch.save({{'format': 't2v-generator-1', 'x': Evil()}}, r'{tmp_path / 'evil.pt'}')\n"
+        + save.replace("PATH", repr(str(tmp_path / "evil.pt")))
     )
     subprocess.run([sys.executable, "-c", script], check=True)
-    with pytest.raises(T2VError, match="refused"):
+    with pytest.raises(T2VError, match=r"refused: it holds pickled code \(.*system"):
         load_generator(tmp_path / "evil.pt")
     assert not marker.exists(), "the pickled code must never run"
+    assert not [w for w in recwarn if "pickle" in str(w.message)], [str(w.message) for w in recwarn]
 
 
 def test_the_same_weights_save_to_the_same_bytes(tmp_path):

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -93,6 +94,7 @@ def test_render_draws_both_objects_of_a_two_object_prompt(tmp_path):
         (["render", "circle shrinking", "-o", "x.avi"], "unsupported format"),
         (["generate", "circle shrinking", "-o", "x.npy", "--model", "nope.pt"], "dvc repro train-gan"),
         (["generate", "circle shrinking", "-o", "x.npy", "--device", "cuda:7"], "cuda"),
+        (["generate", "circle shrinking", "-o", "x.npy", "--device", "gpu"], "--device = 'gpu' is invalid"),
     ],
 )
 def test_mistakes_get_one_line_and_exit_2(args, fragment, tmp_path, tiny_model):
@@ -142,8 +144,10 @@ def test_a_full_disk_keeps_the_good_mp4_and_says_so(tiny_model, tmp_path):
         capture_output=True,
         text=True,
     )
-    _one_line_error(result, "")
+    _one_line_error(result, "writing 'good.mp4' failed")
+    assert "t2v-tmp" not in result.stderr, "the user's path is named, not the temporary one"
     assert (tmp_path / "good.mp4").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.mp4"]
 
 
 @pytest.mark.parametrize(
@@ -244,3 +248,38 @@ def test_any_output_name_either_holds_the_clips_or_fails_in_one_line_leaving_the
         else:
             assert target.stat().st_size > 1000
     assert [p.name for p in folder.iterdir()] == [target.name], "no temporary file left behind"
+
+
+def test_a_path_under_a_regular_file_is_named_as_such(tmp_path):
+    (tmp_path / "notes").write_text("x")
+    result = _run_cli(["render", "circle moving up", "-o", "notes/x.gif"], tmp_path)
+    _one_line_error(result, "'notes' is a file, not a folder")
+
+
+def test_the_temporary_file_of_a_killed_run_is_cleared_by_the_next(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "t2v.cli", "render", "circle moving up", "-o", "big.npy", "--n", "1000000"],
+        cwd=tmp_path,
+    )
+    deadline = time.time() + 60
+    while not [p for p in tmp_path.iterdir() if p.stat().st_size > 10**6] and time.time() < deadline:
+        time.sleep(0.2)
+    proc.kill()  # kill -9: no handler runs, the temporary file stays
+    proc.wait()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".big.npy.")], "a temporary file was left"
+    assert _run_cli(["render", "circle moving up", "-o", "big.npy", "--n", "2"], tmp_path).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.npy"]
+
+
+def test_a_grid_of_256_clips_is_written_in_bounded_memory(tmp_path):
+    """The grid is built cell by cell and shown smaller past 2048 px: 3.1 GB peak before, under 1 GB now."""
+    code = (
+        "import resource, sys; from t2v.cli import main; "
+        "sys.argv = ['t2v', 'render', 'circle moving up', '-o', 'x.gif', '--n', '256']\n"
+        "try:\n    main(sys.argv[1:])\nfinally:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    peak_mb = int(result.stdout.split()[-1]) / 1024
+    assert peak_mb < 1000, f"peak RSS {peak_mb:.0f} MB"

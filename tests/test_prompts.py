@@ -47,8 +47,11 @@ def test_every_shape_colour_and_motion_round_trips_through_its_prompt():
         ("   \t", "empty prompt"),
         ("red moving up", "names no shape"),
         ("circle", "has no motion"),
-        ("circle moving", "motion 'moving' is not one"),
-        ("circle moving diagonally up", "motion 'moving diagonally up' is not one"),
+        (
+            "circle moving",
+            "an unfinished motion 'moving': after the shape write one of: moving up; moving down",
+        ),
+        ("circle moving diagonally up", "an unknown motion 'moving diagonally up'"),
         ("sqare moving up", "'sqare' (did you mean 'square'"),
         ("circle rotating clockwise purple", "'purple'"),
     ],

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import yaml
 
-from t2v.atomic import atomic_dir
 from t2v.config import config_to_dict
 from tests.conftest import ROOT, tiny_config
 
@@ -70,17 +69,13 @@ def test_sample_video_reads_every_input_before_replacing_videos(tmp_path, tiny_m
     assert [p.name for p in videos.iterdir()] == ["old.gif"]
 
 
-def test_a_stale_temporary_folder_of_a_killed_run_is_cleared(tmp_path):
-    stale = tmp_path / ".videos.abc123"
-    stale.mkdir()
-    (stale / "half.gif").write_bytes(b"x")
-    with atomic_dir(tmp_path / "videos") as tmp:
-        (tmp / "a.gif").write_bytes(b"a")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["videos"]
-
-
 def test_temporary_outputs_are_ignored_by_git():
-    names = ["data/.dataset.k2j3h/clips.npy.zst", "reports/.videos.x1/a.gif", "models/.generator.ab12.pt"]
+    names = [
+        "data/.dataset.412-a1b2c3.t2v-tmp/clips.npy.zst",
+        "reports/.videos.9-0f0f0f.t2v-tmp/a.gif",
+        "models/.generator.pt.77-abcdef.t2v-tmp.pt",
+        "reports/.train.partial/metrics.json",
+    ]
     result = subprocess.run(["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.split() == names
     kept = subprocess.run(
@@ -107,3 +102,15 @@ def test_a_missing_input_is_named_in_one_line(tmp_path):
     _, err = proc.communicate()
     assert proc.returncode == 2
     _one_line(err, "prompts.json")
+
+
+def test_build_vocab_refuses_an_empty_prompt_list_keeping_the_old_vocabulary(tmp_path):
+    _params(tmp_path)
+    (tmp_path / "data/dataset").mkdir(parents=True)
+    (tmp_path / "data/dataset/prompts.json").write_text("[]")
+    (tmp_path / "data/vocab.json").write_text('["<pad>", "<unk>", "circle"]')
+    proc = _stage("build_vocab", tmp_path)
+    _, err = proc.communicate()
+    assert proc.returncode == 2
+    _one_line(err, "is truncated or corrupt (no prompts)")
+    assert (tmp_path / "data/vocab.json").read_text() == '["<pad>", "<unk>", "circle"]'

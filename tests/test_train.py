@@ -154,7 +154,8 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     finally:
         train_module.Trainer._batch = real_batch
     assert torch.load(resumed / "state.pt", weights_only=True)["epoch"] == 1
-    assert _steps(resumed / "live", "train/loss_d")[0][-1] == per_epoch + 2, (
+    assert not (resumed / "live").exists(), "an interrupted run's history is built beside, not in place"
+    assert _steps(resumed / ".live.partial", "train/loss_d")[0][-1] == per_epoch + 2, (
         "steps past the saved epoch logged"
     )
     train_into(cfg, resumed, data)

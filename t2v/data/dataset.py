@@ -94,14 +94,20 @@ def _read_meta(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]
     return labels, second
 
 
-def _read_prompts(path: Path, n: int) -> list[str]:
+def read_prompts(path: str | Path, n: int | None = None) -> list[str]:
+    """The dataset's prompts, one per clip (n of them, where given)."""
+    path = Path(path)
+    if not path.exists():
+        raise T2VError(f"dataset file {str(path)!r} missing: run `dvc repro generate-dataset` first")
     try:
         prompts = json.loads(path.read_text())
     except ValueError as err:  # bad JSON or bytes
         raise _damaged("dataset file", path, type(err).__name__) from None
     if not (isinstance(prompts, list) and all(isinstance(p, str) for p in prompts)):
         raise _damaged("dataset file", path, "not a JSON list of prompts")
-    if len(prompts) != n:
+    if not prompts:
+        raise _damaged("dataset file", path, "no prompts")
+    if n is not None and len(prompts) != n:
         raise _damaged("dataset file", path, f"{len(prompts)} prompts for {n} clips")
     return prompts
 
@@ -119,5 +125,5 @@ def load_dataset(data_dir: str | Path) -> Dataset:
     if any(len(v) != len(clips) for v in labels.values()):
         found = len(labels["shape"])
         raise _damaged("dataset file", needed[1], f"labels for {found} clips, not {len(clips)}")
-    prompts = _read_prompts(needed[2], len(clips))
+    prompts = read_prompts(needed[2], len(clips))
     return Dataset(clips=clips, prompts=prompts, second=second, **labels)

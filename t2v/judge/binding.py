@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from t2v.judge.metrics import Verdict, judge
-from t2v.judge.tracks import measure
+from t2v.judge.tracks import Track, measure
 from t2v.prompts import Scene
 
 
@@ -44,6 +44,7 @@ def unmix(
 class PairVerdict:
     objects: tuple[Verdict, Verdict]  # each object against its own half of the prompt
     swapped: tuple[Verdict, Verdict]  # each object against the other half's motion
+    tracks: tuple[Track, Track]  # each object's track, from its own unmixed clip
 
     @property
     def bound(self) -> bool:
@@ -70,4 +71,5 @@ def judge_pair(clip: np.ndarray, scenes: tuple[Scene, Scene]) -> PairVerdict:
     return PairVerdict(
         tuple(judge(p, s, t) for p, s, t in zip(parts, scenes, tracks)),
         tuple(judge(p, s, t) for p, s, t in zip(parts, swap_motions(scenes), tracks)),
+        tuple(tracks),
     )

@@ -54,6 +54,7 @@ class Verdict:
     temporal: bool
     shape: str | None  # the best-fitting shape, None when no frame could be judged
     colour: str | None  # the nearest palette colour, None when nothing is near
+    faults: tuple[str, ...] = ()  # why it fails, each with the value measured and the bound it broke
 
 
 def classify_colour(track: Track) -> str | None:
@@ -80,12 +81,25 @@ def _reversals(values: np.ndarray, swing: float) -> int:
 
 
 def judge_motion(track: Track, scene: Scene) -> bool:
+    return not motion_faults(track, scene)
+
+
+def _check(faults: list[str], passed: bool, reason: str) -> None:
+    if not passed:
+        faults.append(reason)
+
+
+def motion_faults(track: Track, scene: Scene) -> list[str]:
+    """Why a clip does not move as its scene asks, each reason with what was measured and the bound it broke
+    (fractions of the frame width unless named); empty when it does."""
     s = float(track.size)
     kind, _, arg = scene.motion.partition(" ")
     frames = np.flatnonzero(track.visible & (~track.touches_edge if kind == "moving" else True))
-    if len(frames) < max(3, len(track.visible) // 2):
-        return False
+    least = max(3, len(track.visible) // 2)
+    if len(frames) < least:
+        return [f"shows a whole blob in {len(frames)} of {len(track.visible)} frames, fewer than {least}"]
     xy, size = track.centre[frames], track.half_size(scene.shape)[frames]
+    faults: list[str] = []
     if kind == "moving":
         dx, dy = DIRECTIONS[arg]
         fit = np.polyfit(frames, xy, 1)  # (2, 2): velocity then intercept, per axis
@@ -93,53 +107,91 @@ def judge_motion(track: Track, scene: Scene) -> bool:
         speed = np.hypot(*velocity)
         wobble = np.sqrt(np.mean(np.sum((np.outer(frames, velocity) + fit[1] - xy) ** 2, axis=1)))
         cosine = (velocity @ np.array([dx, dy])) / (speed * np.hypot(dx, dy) + 1e-9)
-        return bool(
-            speed >= MIN_SPEED * s
-            and cosine >= np.cos(np.deg2rad(MAX_ANGLE_DEG))
-            and wobble <= MAX_WOBBLE * s
-            and _steady(size)
+        heading = np.rad2deg(np.arccos(np.clip(cosine, -1, 1)))
+        _check(faults, speed >= MIN_SPEED * s, f"speed {speed / s:.3f} a frame < {MIN_SPEED}")
+        _check(
+            faults,
+            cosine >= np.cos(np.deg2rad(MAX_ANGLE_DEG)),
+            f"heading {heading:.0f}° off {arg} > {MAX_ANGLE_DEG}°",
         )
+        _check(
+            faults, wobble <= MAX_WOBBLE * s, f"strayed {wobble / s:.3f} off a straight path > {MAX_WOBBLE}"
+        )
+        _steady_check(faults, size)
+        return faults
     if kind == "rotating":
         rel = xy - s / 2
         radius = np.hypot(rel[:, 0], rel[:, 1])
         turn = np.diff(np.unwrap(np.arctan2(rel[:, 1], rel[:, 0])))
         sense = 1.0 if arg == "clockwise" else -1.0  # y down: a growing angle is clockwise on screen
         sweep = np.rad2deg(sense * turn.sum())
-        return bool(
-            radius.min() >= MIN_ORBIT_RADIUS * s
-            and sweep >= MIN_SWEEP_DEG
-            and (sense * turn > 0).all()
-            and _steady(size)
+        backwards = np.flatnonzero(~(sense * turn > 0))
+        _check(
+            faults,
+            radius.min() >= MIN_ORBIT_RADIUS * s,
+            f"orbit radius {radius.min() / s:.2f} < {MIN_ORBIT_RADIUS}",
         )
+        _check(faults, sweep >= MIN_SWEEP_DEG, f"swept {sweep:.0f}° {arg} < {MIN_SWEEP_DEG:.0f}°")
+        _check(
+            faults,
+            not len(backwards),
+            f"turned back at frame {frames[backwards[0] + 1] + 1 if len(backwards) else 0}",
+        )
+        _steady_check(faults, size)
+        return faults
     if kind in ("shrinking", "expanding"):
         trend = 1.0 if kind == "expanding" else -1.0
         ratio = size[-1] / size[0]
-        monotone = (trend * np.diff(size) >= -SCALE_STEP_SLACK * s).all()
+        against = np.flatnonzero(~(trend * np.diff(size) >= -SCALE_STEP_SLACK * s))
         change = ratio - 1 if kind == "expanding" else 1 - ratio
         drift = np.abs(xy - xy.mean(axis=0)).max()
-        return bool(monotone and change >= MIN_SCALE_CHANGE and drift <= MAX_SCALE_DRIFT * s)
+        _check(
+            faults,
+            not len(against),
+            f"size turned back at frame {frames[against[0] + 1] + 1 if len(against) else 0}",
+        )
+        bound = 1 + trend * MIN_SCALE_CHANGE
+        _check(
+            faults,
+            change >= MIN_SCALE_CHANGE,
+            f"end/start size {ratio:.2f}, not {'≥' if trend > 0 else '≤'} {bound:.2f}",
+        )
+        _check(faults, drift <= MAX_SCALE_DRIFT * s, f"centre drifted {drift / s:.3f} > {MAX_SCALE_DRIFT}")
+        return faults
     axis = 1 if arg == "vertically" else 0
     along, across = xy[:, axis], xy[:, 1 - axis]
     if kind == "bouncing":
+        tries = []
         for k in (int(np.argmax(along)), int(np.argmin(along))):
             legs = np.array([along[k] - along[0], along[k] - along[-1]])
             gap = min(along[k] - size[k], s - along[k] - size[k])  # blob to the nearer edge at the turn
-            if (
-                np.abs(legs).min() >= MIN_LEG * s
-                and legs[0] * legs[1] > 0
-                and gap <= EDGE_REACH * s
-                and np.ptp(across) <= MAX_CROSS * s
-            ):
-                return True
-        return False
+            found: list[str] = []
+            _check(
+                found, np.abs(legs).min() >= MIN_LEG * s, f"a leg of {np.abs(legs).min() / s:.3f} < {MIN_LEG}"
+            )
+            _check(found, legs[0] * legs[1] > 0, f"no turn at frame {frames[k] + 1}")
+            _check(found, gap <= EDGE_REACH * s, f"turned {gap / s:.3f} from the edge > {EDGE_REACH}")
+            _check(
+                found,
+                np.ptp(across) <= MAX_CROSS * s,
+                f"drifted sideways {np.ptp(across) / s:.2f} > {MAX_CROSS}",
+            )
+            if not found:
+                return []
+            tries.append(found)
+        return min(tries, key=len)
     if kind == "zigzagging":
         advance = abs(along[-1] - along[0])
-        return bool(
-            advance >= MIN_ADVANCE * s
-            and _reversals(along, SWING * s) == 0
-            and _reversals(across, SWING * s) >= MIN_REVERSALS
-        )
+        back, swings = _reversals(along, SWING * s), _reversals(across, SWING * s)
+        _check(faults, advance >= MIN_ADVANCE * s, f"advanced {advance / s:.2f} < {MIN_ADVANCE}")
+        _check(faults, back == 0, f"turned back along its axis {back} time(s)")
+        _check(faults, swings >= MIN_REVERSALS, f"{swings} swing(s) across its axis < {MIN_REVERSALS}")
+        return faults
     raise ValueError(f"no judgement for motion {scene.motion!r}")
+
+
+def _steady_check(faults: list[str], size: np.ndarray) -> None:
+    _check(faults, _steady(size), f"size changed x{size.max() / size.min():.2f} > x{1 + MAX_SIZE_DRIFT:.2f}")
 
 
 def _steady(size: np.ndarray) -> bool:
@@ -192,14 +244,32 @@ def judge(clip: np.ndarray, scene: Scene, track: Track | None = None) -> Verdict
         and (track.speck_pixels <= 2).all()
         and _shape_sized(track)
     )
+    motion = motion_faults(track, scene)
+    temporal = judge_temporal(track, scene)
+    faults = [f"motion: {fault}" for fault in motion]
+    if not shape_ok:
+        fits = (
+            f"fits a {fit.best} best, a {scene.shape} at {fit.iou[SHAPES.index(scene.shape)]:.2f}"
+            if fit
+            else ""
+        )
+        faults.append(
+            f"shape: {fits or 'nothing to fit'} (needs the {scene.shape} best and ≥ {MIN_SHAPE_IOU})"
+        )
+    if not colour_ok:
+        error = f", error {fit.colour_error:.2f} (≤ {MAX_COLOUR_ERROR})" if fit else ""
+        faults.append(f"colour: reads as {colour or 'no palette colour'}{error}")
+    if not temporal:
+        faults.append("temporal: not one steady blob from frame to frame")
     return Verdict(
-        judge_motion(track, scene),
+        not motion,
         shape_ok,
         colour_ok,
         one_solid_blob and shape_ok and colour_ok,
-        judge_temporal(track, scene),
+        temporal,
         fit.best if fit else None,
         colour,
+        tuple(faults),
     )
 
 

@@ -4,13 +4,15 @@ training state, both plain tensors and containers that load with torch.load(weig
 from __future__ import annotations
 
 import pickle
+import pickletools
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
 import torch
 
-from t2v.atomic import write_with
+from t2v.atomic import OutputSet, write_with
 from t2v.config import ModelConfig
 from t2v.errors import T2VError
 from t2v.model.build import build_generator
@@ -18,7 +20,9 @@ from t2v.model.build import build_generator
 FORMAT = "t2v-generator-1"
 
 
-def save(obj: dict, path: str | Path) -> None:
+def save(obj: dict, path: str | Path, into: OutputSet | None = None) -> None:
+    """Write obj to path atomically, or, given an output set, as one of its outputs."""
+
     # Saved through a file object: given a path, torch names the archive's root folder after the file, and the
     # atomic write's temporary name is random, so the same weights would give different bytes (and DVC
     # hashes).
@@ -27,7 +31,7 @@ def save(obj: dict, path: str | Path) -> None:
             torch.save(obj, file)
 
     try:
-        write_with(path, write)
+        write(into.file(path)) if into is not None else write_with(path, write)
     # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
     except RuntimeError as err:
         raise T2VError(
@@ -36,18 +40,41 @@ def save(obj: dict, path: str | Path) -> None:
         ) from None
 
 
+def _named_call(path: Path, max_ops: int = 100_000) -> str | None:
+    """The first class or function a raw pickle (not torch's zip format) names, read with pickletools, which
+    only parses: None where it names none, or is no pickle."""
+    strings: list[str] = []
+    try:
+        with open(path, "rb") as file:
+            for count, (op, arg, _) in enumerate(pickletools.genops(file)):
+                if op.name == "GLOBAL":
+                    return f"global {arg.replace(' ', '.')}"
+                if op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    return f"global {'.'.join(strings[-2:])}"
+                if isinstance(arg, str):
+                    strings.append(arg)
+                if count >= max_ops:
+                    break
+    except Exception:  # not a pickle, or a damaged one: the caller says so
+        return None
+    return None
+
+
 def load(path: str | Path, what: str, hint: str) -> dict:
     """Load with weights_only=True: a file that holds pickled code is refused, a damaged one named."""
     path = Path(path)
     if not path.exists():
         raise T2VError(f"{what} {str(path)!r} not found: {hint}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of a raw pickle's protocol before refusing it
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         found = re.search(r"(unsupported GLOBAL [^\s]+|Unsupported global: [^\s]+)", str(err), re.IGNORECASE)
-        if found:  # a class or function reference: loading it could run code
+        call = found.group(1) if found else _named_call(path)
+        if call:  # a class or function reference: loading it could run code
             raise T2VError(
-                f"{what} {str(path)!r} was refused: it holds pickled code ({found.group(1)}), "
+                f"{what} {str(path)!r} was refused: it holds pickled code ({call}), "
                 "not only tensors; never load it with weights_only=False"
             ) from None
         raise T2VError(

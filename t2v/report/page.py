@@ -226,11 +226,14 @@ def render_report(
 ) -> str:
     commit = (git("rev-parse", "--short", "HEAD") or "unknown").strip()
     rng = np.random.default_rng(cfg.seed)
-    size, per_prompt = cfg.data.size, scores.get("per_prompt", {})
+    per_prompt = scores.get("per_prompt", {})
     diversity = scores.get("diversity", {}).get("per_prompt", {})
     pairs = scores.get("pairs", {}).get("per_prompt", {})
     prompts, variety, gallery, two = [], [], [], []
     for row in videos:
+        if row.get("failure"):
+            gallery.append(failure_row(row, cfg, videos_dir, rng, tmp_dir))
+            continue
         if row.get("pair"):
             gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
             width = Image.open(videos_dir / row["gif"]).size[0] * SCALE
@@ -250,14 +253,6 @@ def render_report(
             continue
         scene = parse_prompt(row["prompt"])
         prompt = scene.prompt()
-        if "failure" in row:
-            uri = _data_uri((videos_dir / row["png"]).read_bytes(), "image/png")
-            gallery.append(
-                f"<tr><td>{html.escape(row['prompt'])}<br><small>worst by {row['failure']}: "
-                f"{row['score']:.2f}<br>the metric saw: {html.escape(row['saw'])}</small></td>"
-                f"<td>{_img(uri, 'failure: ' + row['prompt'], cfg.data.frames * size * 3 // 2)}</td></tr>"
-            )
-            continue
         gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
         n = row.get("clips", cfg.sample.grid)
         width = Image.open(videos_dir / row["gif"]).size[0] * SCALE  # real clips are tiled the same way
@@ -300,9 +295,7 @@ td:first-child{{color:#070}}
 ({train.get("clips_per_s")} clips/s, {train.get("steps")} steps) · evaluation
 {metrics.get("eval_time_s")} s</p>
 <h2>Summary</h2>{scorecard(metrics, train, previous, params)}
-<h2>Where it fails</h2><p>The worst prompts by motion, shape and diversity: one clip as the metrics saw
-it, the
-tracked path in grey and each frame's centre in red.</p><table id="gallery">{"".join(gallery)}</table>
+<h2>Where it fails</h2>{gallery_section(gallery)}
 <h2>Asked motion against judged motion</h2><p>{len(confusion)} clips; a clip is judged as the first motion it
 passes, or none.</p>{confusion_table(confusion)}
 <h2>Training</h2><p>The fixed prompts (one per motion, held-out pairs among them) after each epoch, at
@@ -320,11 +313,35 @@ shape and colour each at least {PASS_BAR:.0%}, diversity at least {DIVERSITY_BAR
 """
 
 
+def gallery_section(rows: list[str]) -> str:
+    if not rows:
+        return "<p id=gallery>No clip fails a check: there is nothing to show here.</p>"
+    return (
+        "<p>The prompts whose clips fail most often, one failing clip each as the judge saw it (one object: "
+        "its tracked path in grey, each frame's centre in red), beside a real clip of the prompt.</p>"
+        "<div class=scroll><table id=gallery><tr><th>prompt, and what the judge saw</th>"
+        f"<th>failing clip</th><th>ground truth</th></tr>{''.join(rows)}</table></div>"
+    )
+
+
 TWO_NOTE = (
     "Each object is told apart by its colour, tracked and judged against its own words; binding is the share "
     "of clips with both objects right, swapped the share right against the prompt with the two motions "
     "exchanged."
 )
+
+
+def failure_row(row: dict, cfg: Config, videos_dir: Path, rng: np.random.Generator, tmp_dir: Path) -> str:
+    """A failing clip, animated, beside a real clip of its prompt, with what the judge saw of each object."""
+    gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
+    width = Image.open(videos_dir / row["gif"]).size[0]
+    real = _real_gif(cfg, row["prompt"], 1, rng, tmp_dir)
+    saw = "".join(f"<li>{html.escape(line)}</li>" for line in row["saw"])
+    return (
+        f"<tr class=fail><td>{html.escape(row['prompt'])}<br><small>{row['split']}: {row['failed']} of "
+        f"{row['of']} clips fail</small><ul class=saw>{saw}</ul></td>"
+        f"<td>{_img(gen, 'failing clip', width)}</td><td>{_img(real, 'ground truth', width)}</td></tr>"
+    )
 
 
 def binding_table(pairs: dict) -> str:

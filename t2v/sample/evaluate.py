@@ -12,11 +12,12 @@ from tqdm import tqdm
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_scenes
 from t2v.data.vocab import encode
-from t2v.judge.binding import judge_pair
+from t2v.judge.binding import PairVerdict, judge_pair
 from t2v.judge.eval_sets import eval_pairs, eval_scenes
 from t2v.judge.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
 from t2v.judge.tracks import Track, measure
 from t2v.prompts import CONJUNCTION, MOTIONS, Scene, parse_prompt, scenes_prompt
+from t2v.sample.gallery import Failure, Failures
 from t2v.sample.generate import generate
 
 TUTORIAL_HELDOUT_PROMPT = "circle moving up-right"
@@ -33,6 +34,24 @@ def judged_motion(track: Track, scene: Scene, verdict: Verdict) -> str:
     )
 
 
+def passes(verdict: Verdict) -> bool:
+    """A clip passes when it moves as asked, in the named shape and colour, coherently."""
+    return verdict.motion and verdict.shape_ok and verdict.colour_ok and verdict.temporal
+
+
+def what_it_saw(scene: Scene, track: Track, verdict: Verdict) -> str:
+    """The judge's account of one object: what it moved as, and each fault with its measure and bound."""
+    if passes(verdict):
+        return f"{scene.prompt()}: right"
+    return f"{scene.prompt()}: judged {judged_motion(track, scene, verdict)}; " + "; ".join(verdict.faults)
+
+
+def _first_failure(prompt: str, split: str, clips: np.ndarray, saw: list[list[str] | None]) -> Failure | None:
+    """The first failing clip of a prompt (saw[i]: what the judge saw of clip i, None where it passes)."""
+    bad = [i for i, lines in enumerate(saw) if lines is not None]
+    return Failure(prompt, split, len(bad), len(saw), clips[bad[0]], saw[bad[0]]) if bad else None
+
+
 def evaluate(
     generator: torch.nn.Module,
     vocab: list[str],
@@ -41,18 +60,21 @@ def evaluate(
     seed: int,
     device: torch.device,
     data: DataConfig,
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict, list[dict], Failures]:
     """Score k clips of every seen and held-out prompt -> (scores: overall, per split, motion, shape, colour
-    and prompt, with each prompt's diversity against k real clips of it; confusion rows {asked, judged})."""
+    and prompt, with each prompt's diversity against k real clips of it; confusion rows {asked, judged}; the
+    first failing clip of each prompt, one and two objects, with what the judge saw)."""
     encode([TUTORIAL_HELDOUT_PROMPT], vocab)  # an unknown word fails here, before minutes of work
     start = time.perf_counter()
-    results, spreads, confusion = [], [], []
+    results, spreads, confusion, failures = [], [], [], Failures()
     truth_rng = np.random.default_rng(seed)
     for i, (scene, split) in enumerate(tqdm(eval_scenes(held), desc="metrics", unit="prompt", leave=False)):
         clips = generate(generator, vocab, scene.prompt(), k, seed + 1 + i, device)
         tracks = [measure(clip) for clip in clips]
         verdicts = [judge(clip, scene, track) for clip, track in zip(clips, tracks)]
         results += [(scene, split, verdict) for verdict in verdicts]
+        saw = [None if passes(v) else [what_it_saw(scene, t, v)] for t, v in zip(tracks, verdicts)]
+        failures.add(_first_failure(scene.prompt(), split, clips, saw), k)
         confusion += [
             {"asked": scene.motion, "judged": judged_motion(t, scene, v)} for t, v in zip(tracks, verdicts)
         ]
@@ -62,17 +84,32 @@ def evaluate(
         spreads.append((scene, split, diversity(tracks, [v.motion and v.temporal for v in verdicts], truth)))
     scores = score(results)
     scores["diversity"] = score_diversity(spreads)
-    scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data)
+    scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data, failures)
     scores["tutorial_heldout"] = {
         "prompt": TUTORIAL_HELDOUT_PROMPT,
         **scores["per_prompt"][parse_prompt(TUTORIAL_HELDOUT_PROMPT).prompt()],
     }
     scores["eval_time_s"] = round(time.perf_counter() - start, 1)
-    return scores, confusion
+    return scores, confusion, failures
+
+
+def _pair_saw(pair: tuple[Scene, Scene], verdict: PairVerdict) -> list[str] | None:
+    if verdict.bound:
+        return None
+    return [
+        f"{scene.prompt()}: right" if v.motion and v.shape_ok and v.colour_ok else what_it_saw(scene, t, v)
+        for scene, t, v in zip(pair, verdict.tracks, verdict.objects)
+    ]
 
 
 def evaluate_pairs(
-    generator: torch.nn.Module, vocab: list[str], k: int, seed: int, device: torch.device, data: DataConfig
+    generator: torch.nn.Module,
+    vocab: list[str],
+    k: int,
+    seed: int,
+    device: torch.device,
+    data: DataConfig,
+    failures: Failures | None = None,
 ) -> dict:
     """Score k clips of every two-object prompt the binding metric judges (t2v.judge.eval_sets.eval_pairs):
     binding (both objects right) and the swapped control (the same clips against the prompt with the motions
@@ -82,9 +119,10 @@ def evaluate_pairs(
     rows, per_prompt = [], {}
     for i, (pair, split) in enumerate(tqdm(eval_pairs(data), desc="binding", unit="prompt", leave=False)):
         prompt = scenes_prompt(pair)
-        verdicts = [
-            judge_pair(clip, pair) for clip in generate(generator, vocab, prompt, k, seed + 7919 + i, device)
-        ]
+        clips = generate(generator, vocab, prompt, k, seed + 7919 + i, device)
+        verdicts = [judge_pair(clip, pair) for clip in clips]
+        if failures is not None:
+            failures.add(_first_failure(prompt, split, clips, [_pair_saw(pair, v) for v in verdicts]), k)
         bound = float(np.mean([v.bound for v in verdicts]))
         swapped = float(np.mean([v.bound_swapped for v in verdicts]))
         per_prompt[prompt] = {"split": split, "binding": round(bound, 4), "swapped": round(swapped, 4)}

@@ -1,48 +1,58 @@
-"""The failure gallery: for the prompts that score worst on motion, shape and diversity, a clip as the metrics
-saw it, frames left to right with the tracked path drawn over them."""
+"""The failure gallery: failing clips only, as the judges saw them. Evaluation keeps the first failing clip of
+each prompt with the judges' reasons (Failures); the gallery writes the worst prompts' clips as GIFs, the
+tracked path drawn over each frame, with what the judge saw."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-from PIL import Image
 
-from t2v.judge.metrics import judge
 from t2v.judge.tracks import Track, measure
-from t2v.prompts import parse_prompt
-from t2v.sample.generate import generate, slug
+from t2v.sample.generate import slug
+from t2v.video_io import write_clips
 
-WORST = 3  # prompts shown per criterion
+SHOWN = 12  # failing prompts shown: the ones that fail most often
 SCALE = 3  # pixels per clip pixel: the path is drawn at this resolution
-CRITERIA = {"motion": "motion_acc", "shape": "shape_acc", "diversity": None}
 
 
-def worst_prompts(scores: dict) -> list[tuple[str, str, float]]:
-    """(criterion, prompt, score): the WORST lowest-scoring prompts for each criterion."""
-    picked = []
-    for criterion, key in CRITERIA.items():
-        values = (
-            scores["diversity"]["per_prompt"]
-            if key is None
-            else {p: v[key] for p, v in scores["per_prompt"].items()}
-        )
-        picked += [
-            (criterion, p, v) for p, v in sorted(values.items(), key=lambda kv: (kv[1], kv[0]))[:WORST]
-        ]
-    return picked
+@dataclass
+class Failure:
+    prompt: str
+    split: str
+    failed: int  # clips of the prompt that fail
+    of: int  # clips of the prompt judged
+    clip: np.ndarray  # uint8 (T, H, W, 3): the first that fails
+    saw: list[str] = field(default_factory=list)  # what the judge saw: one line per object
+
+
+@dataclass
+class Failures:
+    """The first failing clip of each prompt, and how many prompts and clips were judged."""
+
+    found: list[Failure] = field(default_factory=list)
+    prompts: int = 0
+    clips: int = 0
+
+    def add(self, failure: Failure | None, clips: int) -> None:
+        self.prompts += 1
+        self.clips += clips
+        if failure is not None:
+            self.found.append(failure)
+
+    def worst(self, n: int = SHOWN) -> list[Failure]:
+        return sorted(self.found, key=lambda f: (-f.failed / f.of, f.prompt))[:n]
 
 
 def traced(clip: np.ndarray, track: Track) -> np.ndarray:
-    """uint8 (T, H, W, 3) -> (H * SCALE, T * W * SCALE, 3): frames side by side, each with the whole tracked
-    path (grey) and the frame's own centre (red ring)."""
-    t, h, w, _ = clip.shape
+    """uint8 (T, H, W, 3) -> (T, H * SCALE, W * SCALE, 3): each frame upscaled with the whole tracked path
+    (grey) and the frame's own centre (red ring)."""
     big = np.repeat(np.repeat(clip, SCALE, axis=1), SCALE, axis=2).copy()
     seen = np.flatnonzero(track.visible)
     points = ((track.centre[seen] + 0.5) * SCALE).round().astype(np.int32)
-    for i in range(t):
+    for i in range(len(clip)):
         frame = np.ascontiguousarray(big[i])
         if len(points) > 1:
             cv2.polylines(frame, [points.reshape(-1, 1, 2)], False, (90, 90, 90), 1, cv2.LINE_AA)
@@ -50,40 +60,27 @@ def traced(clip: np.ndarray, track: Track) -> np.ndarray:
             centre = tuple(int(v) for v in ((track.centre[i] + 0.5) * SCALE).round())
             cv2.circle(frame, centre, 3, (230, 0, 0), 1, cv2.LINE_AA)
         big[i] = frame
-    return big.transpose(1, 0, 2, 3).reshape(h * SCALE, t * w * SCALE, 3)
+    return big
 
 
-def write_gallery(
-    generator: torch.nn.Module,
-    vocab: list[str],
-    scores: dict,
-    n: int,
-    seed: int,
-    device: torch.device,
-    out_dir: Path,
-) -> list[dict]:
-    """A PNG per worst prompt (a clip that fails its criterion when one does, else the first) and its rows."""
+def write_gallery(failures: Failures, fps: int, out_dir: Path) -> list[dict]:
+    """A GIF per shown failure (two-object clips as generated, one object's with its tracked path) and its
+    rows for videos.json."""
     rows = []
-    for criterion, prompt, value in worst_prompts(scores):
-        scene = parse_prompt(prompt)
-        clips = generate(generator, vocab, prompt, n, seed, device)
-        tracks = [measure(c) for c in clips]
-        verdicts = [judge(c, scene, t) for c, t in zip(clips, tracks)]
-        failing = [
-            i for i, v in enumerate(verdicts) if not (v.motion if criterion != "shape" else v.shape_ok)
-        ]
-        pick = failing[0] if failing else 0
-        name = f"failure-{criterion}-{slug(prompt)}.png"
-        Image.fromarray(traced(clips[pick], tracks[pick])).save(out_dir / name)
-        verdict = verdicts[pick]
+    for failure in failures.worst():
+        two = len(failure.saw) > 1
+        name = f"failure-{slug(failure.prompt)}.gif"
+        clip = failure.clip if two else traced(failure.clip, measure(failure.clip))
+        write_clips(clip[None], out_dir / name, fps=fps, scale=SCALE if two else 1)
         rows.append(
             {
-                "prompt": prompt,
-                "png": name,
-                "failure": criterion,
-                "score": value,
-                "saw": f"motion {'ok' if verdict.motion else 'wrong'}, judged shape {verdict.shape}, "
-                f"colour {verdict.colour}",
+                "prompt": failure.prompt,
+                "gif": name,
+                "failure": True,
+                "split": failure.split,
+                "failed": failure.failed,
+                "of": failure.of,
+                "saw": failure.saw,
             }
         )
     return rows

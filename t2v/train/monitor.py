@@ -4,6 +4,7 @@ dvclive beside the per-step losses."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -102,6 +103,18 @@ class StepLog:
 
 
 SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
+
+
+def partial_history(live_dir: Path, resumed: bool) -> Path:
+    """Where a run builds its dvclive history: a hidden folder beside live_dir that replaces it when the run
+    ends well, so the history of the model in place survives a failed run. A fresh run starts it empty; a
+    resumed one continues it, or, where the run it resumes had ended, a copy of live_dir."""
+    history = live_dir.with_name(f".{live_dir.name}.partial")
+    if not resumed:
+        shutil.rmtree(history, ignore_errors=True)
+    elif not history.exists() and live_dir.is_dir():
+        shutil.copytree(live_dir, history)
+    return history
 
 
 def open_live(directory: Path, resume: tuple[int, int] | None) -> Live:

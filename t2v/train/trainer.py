@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from t2v.atomic import output_set
 from t2v.config import Config
 from t2v.data.dataset import Dataset
 from t2v.data.scenes import heldout_pairs
@@ -26,7 +27,7 @@ from t2v.model.paths import clip_paths
 from t2v.prompts import MOTIONS
 from t2v.train import heap, losses, objects, state
 from t2v.train.distributed import average, rank_and_world, wrapped
-from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live
+from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live, partial_history
 
 # The generator's fitted read-outs (fill, mask, symmetries, tempo width) are smooth fits to the real clips,
 # not adversarial: at the GAN's rate Adam would take thousands of steps to carry a fill across the colour
@@ -277,8 +278,10 @@ def train(
     live_dir: Path,
 ) -> dict:
     """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
-    and write the generator; returns the run's summary: dvclive's metrics.json (the metrics DVC tracks) and
-    the run's facts (steps, device, parameter counts: dvclive's params.yaml, not metrics)."""
+    and write the generator. The run's history is built beside live_dir (see partial_history) and replaces it
+    together with the generator when the run ends well, so a failed run leaves both as they were. Returns
+    the run's summary: dvclive's metrics.json (the metrics DVC tracks) and the run's facts (steps, device,
+    parameter counts: dvclive's params.yaml, not metrics)."""
     # One trainer at a time on a state: a second would interleave its history with this one's.
     with state.locked(state_path) if rank_and_world()[0] == 0 else nullcontext():
         trainer = Trainer(cfg, data, vocab, device)
@@ -287,7 +290,8 @@ def train(
         if main:
             if resumed:
                 print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
-            live = open_live(live_dir, (trainer.steps, trainer.epoch) if resumed else None)
+            history = partial_history(live_dir, resumed)
+            live = open_live(history, (trainer.steps, trainer.epoch) if resumed else None)
             trainer.log = StepLog(live, cfg.train.log_every)
             monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
         while trainer.epoch < cfg.train.epochs:
@@ -305,9 +309,6 @@ def train(
         if not main:
             return {}
         sampler = trainer.G_ema if trainer.G_ema is not None else trainer.G
-        checkpoint.save(
-            checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size), model_path
-        )
         timing = {
             "wall_time_s": round(trainer.seconds, 2),
             "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
@@ -324,6 +325,13 @@ def train(
         live.summary.update(timing)
         live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
         live.end()
+        with output_set() as out:
+            checkpoint.save(
+                checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size),
+                model_path,
+                into=out,
+            )
+            out.adopt(live_dir, history)
         print(
             f"trained {cfg.model.arch} for {trainer.epoch} epochs ({trainer.steps} steps) on {device} in "
             f"{trainer.seconds:.0f}s at {timing['clips_per_s']:.0f} clips/s -> {model_path}"
