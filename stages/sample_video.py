@@ -6,7 +6,7 @@ from t2v.atomic import output_set
 from t2v.data.dataset import load_heldout
 from t2v.devices import resolve_device
 from t2v.model.checkpoint import load_generator
-from t2v.prompts import CONJUNCTION, parse_scenes
+from t2v.prompts import CONJUNCTION, parse_scenes, scenes_prompt
 from t2v.sample.evaluate import breakdown, evaluate, headline
 from t2v.sample.gallery import write_gallery
 from t2v.sample.generate import write_videos
@@ -27,6 +27,9 @@ def main(cfg, args) -> str:
         generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data
     )
     summary = headline(scores)
+    # Every judged pair gets its clips too: the report shows each beside ground truth, weakest first.
+    shown = {scenes_prompt(parse_scenes(p)) for p in prompts}
+    prompts += [p for p in (scores.get("pairs") or {}).get("per_prompt", {}) if p not in shown]
     with output_set() as out:  # six outputs, replaced together or not at all
         videos = out.folder(args.videos)
         rows = write_videos(
@@ -47,13 +50,13 @@ def main(cfg, args) -> str:
         out.json(args.confusion, confusion, sort_keys=False)
         out.json(args.metrics, summary, sort_keys=False)  # targets first: the first columns of `dvc exp show`
     return (
-        f"motion {summary['motion']:.3f} (held-out {summary['motion_heldout']:.3f}), shape "
+        f"motion {summary['motion_seen']:.3f} (held-out {summary['motion_held']:.3f}), shape "
         f"{summary['shape']:.3f}, colour {summary['colour']:.3f}, diversity {summary['diversity']:.3f}, "
         f"temporal {summary['temporal']:.3f}"
         + (
-            f", binding {summary['binding_seen']:.3f} (held-out {summary['binding_heldout']:.3f}, swapped "
-            f"{summary['binding_swapped']:.3f})"
-            if "binding_seen" in summary
+            f", binding {summary['bind_seen']:.3f} (held-out {summary['bind_held']:.3f}, swapped "
+            f"{summary['bind_swap']:.3f})"
+            if "bind_seen" in summary
             else ""
         )
         + f" -> {args.metrics}"

@@ -107,6 +107,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
     run_benchmark(args.out, repro=args.repro, params=args.params, device_name=args.device)
 
 
+def cmd_noise(args: argparse.Namespace) -> None:
+    from t2v.noise import measure_noise
+
+    measure_noise(load_config(args.params), args.model, args.heldout, list(range(args.seeds)), args.out)
+
+
 def cmd_check_params(args: argparse.Namespace) -> None:
     config = load_config(args.params)
     print(
@@ -147,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default=None, help="cpu, cuda, cuda:N or mps (default: params.yaml's device)"
     )
     bench.set_defaults(func=cmd_bench)
+    noise = sub.add_parser(
+        "noise", help="the scores' run-to-run noise: the model evaluated with several seeds (minutes each)"
+    )
+    noise.add_argument("--model", default="models/generator.pt", help="default: %(default)s")
+    noise.add_argument("--heldout", default="data/heldout.json", help="default: %(default)s")
+    noise.add_argument("--params", default="params.yaml", help="default: %(default)s")
+    noise.add_argument(
+        "--seeds", type=_integer_in(2, 100), default=5, help="seeds 0..N-1 (default: %(default)s)"
+    )
+    noise.add_argument("--out", default="reports/noise.json", help="default: %(default)s")
+    noise.set_defaults(func=cmd_noise)
     check = sub.add_parser(
         "check-params", help="validate params.yaml: every key, type and range, in one line"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,13 @@ class SampleConfig:
 
 
 @dataclass
+class ReportConfig:
+    # The git revision the report compares with: its model, or, where that is this run's model, the newest
+    # earlier commit whose model differs.
+    baseline: str = knob("main", pattern=r"^[\w./@^~{}-]{1,200}$")
+
+
+@dataclass
 class Config:
     seed: int = knob(0, lo=0, hi=2**31 - 1)
     device: str = "auto"
@@ -150,6 +158,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 def invalid(key: str, value: Any, allowed: str) -> T2VError:
@@ -188,6 +197,8 @@ def _check_value(key: str, value: Any, hint: Any, meta: dict) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise invalid(key, value, "expected a string")
+        if "pattern" in meta and not re.match(meta["pattern"], value):
+            raise invalid(key, value, "expected a git revision: a branch, tag or commit, no spaces")
         return value
     if origin is list:
         if not isinstance(value, list):

@@ -25,11 +25,11 @@ def _scores() -> dict:
 
 def test_headline_is_a_short_summary_with_the_targets_first():
     summary = headline(_scores())
-    assert list(summary)[:3] == ["motion", "shape", "diversity"], "the first columns of `dvc exp show`"
-    assert len(summary) <= 15 and all(isinstance(v, float) for v in summary.values())
-    assert summary["motion"] == round(2 / 3, 4) and summary["motion_seen"] == 0.5
-    assert summary["motion_heldout"] == 1.0 and summary["diversity_heldout"] == 0.2
-    assert summary["diversity"] == 0.6 and summary["tutorial_motion"] == 0.0
+    assert list(summary)[:3] == ["motion_seen", "motion_held", "shape"], "the first columns of `dvc exp show`"
+    assert len(summary) <= 11 and all(isinstance(v, float) for v in summary.values())
+    assert "eval_time_s" not in summary, "a time differs in every run: not a metric to compare"
+    assert summary["motion_seen"] == 0.5 and summary["motion_held"] == 1.0
+    assert summary["diversity"] == 0.6
 
 
 def test_breakdown_has_a_row_per_split_motion_shape_and_colour():

@@ -1,24 +1,61 @@
-"""The report's two-object section for a model trained without two-object clips (the default): it says so and
-how to train one, and shows no empty table."""
+"""The report's parts on their own: the two-object section of a one-object model, the moves past the noise
+and the regression banner, the failure gallery when nothing fails, and the summary for a pull request."""
 
-from t2v.report.page import binding_table, pairs_table
+from t2v.report.compare import NOISE, Baseline, RunContext, locked_model, moves
+from t2v.report.page import binding_summary, gallery_section, pairs_table, regressions_banner
+from t2v.report.summary import summary_markdown
+
+
+def _scores(bounce: float, binding: float = 0.9) -> dict:
+    return {
+        "per_motion": {"bouncing vertically": {"motion_acc": bounce}, "shrinking": {"motion_acc": 1.0}},
+        "diversity": {"per_motion": {"bouncing vertically": 0.8, "shrinking": 0.8}},
+        "pairs": {"per_prompt": {"red circle moving left and blue square moving up": {"binding": binding}}},
+    }
+
+
+def _baseline(scores: dict) -> Baseline:
+    return Baseline("abc1234", "main", {"motion_seen": 0.99}, scores, {})
 
 
 def test_a_one_object_model_gets_a_line_not_empty_tables():
-    line = binding_table({})
+    line = binding_summary({})
     assert "data.pair_share=0.25" in line and "<table" not in line
     assert pairs_table([]) == ""
 
 
-def test_judged_pairs_are_tabled_with_split_binding_and_swapped():
-    table = binding_table(
-        {
-            "red circle moving left and blue square moving up": {
-                "split": "seen",
-                "binding": 0.9,
-                "swapped": 0.05,
-            }
-        }
-    )
-    assert "id='binding'" in table and "seen" in table and "0.90" in table and "0.05" in table
-    assert "id='pairs'" in pairs_table(["<tr><td>x</td></tr>"])
+def test_a_broken_motion_is_a_regression_flagged_first_and_noise_is_not():
+    found = moves(_scores(0.70), _scores(0.93))
+    assert [m.figure for m in found] == ["motion · bouncing vertically"]
+    banner = regressions_banner(found, _baseline(_scores(0.93)))
+    assert "class=alarm" in banner and "0.93 → 0.70" in banner
+    assert moves(_scores(0.93 - NOISE["motion"]), _scores(0.93)) == [], "a move within the noise is not one"
+    calm = regressions_banner([], _baseline(_scores(0.93)))
+    assert "alarm" not in calm and "Nothing fell" in calm
+
+
+def test_rises_are_listed_after_falls_worst_first():
+    found = moves(_scores(0.2, binding=1.0), _scores(0.9, binding=0.4))
+    assert [round(m.change, 2) for m in found] == [-0.7, 0.6]
+
+
+def test_the_failure_gallery_says_when_nothing_fails():
+    assert "No clip fails" in gallery_section([]) and "<img" not in gallery_section([])
+
+
+def test_the_model_hash_is_read_from_dvc_lock():
+    lock = "stages:\n  train-gan:\n    outs:\n    - path: models/generator.pt\n"
+    lock += "      hash: md5\n      md5: ab12\n"
+    assert locked_model(lock) == "ab12" and locked_model("not: [yaml") is None and locked_model(None) is None
+
+
+def test_the_summary_names_the_baseline_the_regressions_and_three_failing_clips():
+    run = RunContext("def5678", [], _baseline(_scores(0.93)))
+    found = moves(_scores(0.70), _scores(0.93))
+    checks = [("motion, seen prompts", "motion_seen", 0.98, 0.99, 0.97, False, True)]
+    failures = [{"prompt": f"p{i}", "gif": f"f{i}.gif", "saw": [f"reason {i}"]} for i in range(5)]
+    text = summary_markdown(run, checks, found, failures)
+    assert "abc1234" in text and "clean working tree" in text
+    assert "| reports/metrics.json | motion_seen | 0.990 | 0.980 | -0.010 | ≥ 0.97 | ✓ |" in text
+    assert "1 regression(s)" in text and "bouncing vertically: 0.93 → 0.70" in text
+    assert text.count("](videos/f") == 3

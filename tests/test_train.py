@@ -16,7 +16,7 @@ from t2v.errors import T2VError
 from t2v.judge.binding import unmix
 from t2v.judge.tracks import measure
 from t2v.model.checkpoint import load_generator
-from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS
+from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS, scenes_prompt
 from t2v.sample.generate import generate
 from t2v.train import state as train_state
 from t2v.train import trainer as train_module
@@ -56,7 +56,7 @@ def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
     live = tmp_path / "live"
     saved = json.loads((live / "metrics.json").read_text())
     facts = yaml.safe_load((live / "params.yaml").read_text())
-    assert facts["device"] == "cpu" and facts["n_params"]["generator"] > 0 and saved["clips_per_s"] > 0
+    assert facts["device"] == "cpu" and facts["n_params"]["generator"] > 0 and facts["clips_per_s"] > 0
     assert facts["epochs"] == 2 and {**saved, **facts} == json.loads(json.dumps(summary))
     # each metric is a column of `dvc exp show`: the step curves, the epoch's quick scores and the timing
     assert _leaves(saved) <= 12, saved
@@ -76,9 +76,11 @@ def test_dvclive_logs_steps_epochs_samples_and_the_summary(tmp_path, tiny):
     assert images == ["1.png", "2.png"]
     from PIL import Image
 
-    frames, size = cfg.data.frames, cfg.data.size
-    grid = Image.open(live / "plots/images/samples/2.png").size  # frames in one-pixel borders
-    assert grid == (frames * (size + 1) + 1, len(MOTIONS) * (size + 1) + 1)
+    size = cfg.data.size
+    # a labelled row per motion and per two-object prompt (four, the tiny vocabulary reads "and"), frames in
+    # one-pixel borders, at most 600 px wide
+    width, height = Image.open(live / "plots/images/samples/2.png").size
+    assert width <= 600 and height == (len(MOTIONS) + 4) * (size + 1) + 1
     assert not (tmp_path / "steps.csv").exists() and not hasattr(train_module, "write_log")
 
 
@@ -345,3 +347,19 @@ def test_a_second_trainer_on_one_state_is_refused_naming_the_first_and_a_killed_
         holder.wait()
     train_into(tiny, tmp_path)
     assert (tmp_path / "g.pt").exists()
+
+
+def test_the_per_epoch_samples_show_every_motion_every_colour_and_held_out_pairings(tiny):
+    from t2v.data.scenes import heldout_pairs
+    from t2v.judge.eval_sets import eval_pairs
+    from t2v.prompts import parse_scenes
+    from t2v.train.monitor import monitor_scenes, sample_prompts
+
+    pairs = eval_pairs(tiny.data)
+    prompts = sample_prompts(monitor_scenes(heldout_pairs(tiny.data)), pairs)
+    scenes = [parse_scenes(p) for p in prompts]
+    assert {s[0].motion for s in scenes if len(s) == 1} == set(MOTIONS)
+    assert {s.colour for one in scenes for s in one} == set(COLOURS)
+    two = [p for p, s in zip(prompts, scenes) if len(s) == 2]
+    held = {scenes_prompt(pair) for pair, split in pairs if split == "heldout"}
+    assert len(two) == 4 and held & set(two), "two-object prompts, held-out pairings among them"

@@ -1,7 +1,8 @@
-"""The HTML report: one self-contained page (images embedded) that answers "does it work, and where does it
-fail": a scorecard of the targets against the previous committed run, the failure gallery, asked against
-judged motion, per-epoch samples, training curves, every shown prompt beside real clips, and the variety
-strips."""
+"""The HTML report: one self-contained page (images embedded) that answers "what did this commit change, and
+where does it fail": regressions past the noise against the baseline (t2v.report.compare), the scorecard, the
+failure gallery, the two-object pairs weakest first, every shown prompt beside real clips (failures first),
+asked against judged motion, training, and the variety strips. It fits a phone's width: wide tables scroll in
+their own box."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import base64
 import html
 import io
 import json
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from ruamel.yaml import YAML  # noqa: E402
 from t2v.config import Config  # noqa: E402
 from t2v.data.synthesize import render_prompt  # noqa: E402
 from t2v.prompts import MOTIONS, parse_prompt, parse_scenes, scenes_prompt  # noqa: E402
+from t2v.report.compare import MARGIN, NOISE, Baseline, Move, RunContext  # noqa: E402
 from t2v.video_io import write_clips  # noqa: E402
 
 PASS_BAR = 0.97  # a prompt passes when its clips reach the targets: motion, shape and colour each this often
@@ -33,17 +34,23 @@ TIME_BUDGET_S = 900.0
 # of the page
 TARGETS = (
     ("motion, seen prompts", "motion_seen", PASS_BAR, False),
-    ("motion, held-out prompts", "motion_heldout", PASS_BAR, False),
+    ("motion, held-out prompts", "motion_held", PASS_BAR, False),
     ("shape", "shape", PASS_BAR, False),
     ("colour", "colour", PASS_BAR, False),
     ("diversity", "diversity", 0.85, False),
     ("temporal consistency", "temporal", 1.0, False),
-    ("binding, seen pairings", "binding_seen", 0.90, False),
-    ("binding, held-out pairings", "binding_heldout", 0.85, False),
-    ("binding against swapped motions (at most)", "binding_swapped", 0.10, True),
+    ("binding, seen pairings", "bind_seen", 0.90, False),
+    ("binding, held-out pairings", "bind_held", 0.85, False),
+    ("binding against swapped motions (at most)", "bind_swap", 0.10, True),
 )
+# The names these metrics had in commits before they were shortened: a baseline there still compares.
+FORMER_NAMES = {
+    "motion_held": "motion_heldout",
+    "bind_seen": "binding_seen",
+    "bind_held": "binding_heldout",
+    "bind_swap": "binding_swapped",
+}
 SCALE = 3  # clips are stored at native size and scaled up by the browser, pixelated
-SAMPLE_FRAMES = 3  # frames of each per-epoch sample image shown in the training strip
 
 
 def _data_uri(data: bytes, mime: str) -> str:
@@ -80,28 +87,6 @@ def training_summary(live_dir: Path) -> dict:
     return {**json.loads((live_dir / "metrics.json").read_text()), **facts}
 
 
-def git(*args: str) -> str | None:
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def previous_run(path: str, current: dict) -> tuple[str, dict, dict] | None:
-    """The newest commit whose metrics file differs from the current one: (commit, its metrics, its
-    params)."""
-    for commit in (git("log", "--format=%h", "-n", "30", "--", path) or "").split():
-        text = git("show", f"{commit}:{path}")
-        try:
-            old = json.loads(text or "")
-        except json.JSONDecodeError:
-            continue
-        if old != current:
-            params = YAML(typ="safe", pure=True).load(git("show", f"{commit}:params.yaml") or "{}") or {}
-            return commit, old, params
-    return None
-
-
 def _flat(tree: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in tree.items():
@@ -112,17 +97,26 @@ def _flat(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def scorecard(metrics: dict, train: dict, previous: tuple[str, dict, dict] | None, params: dict) -> str:
-    old = previous[1] if previous else {}
-    rows = []
-    seconds = (train.get("wall_time_s") or 0) + (metrics.get("eval_time_s") or 0)
-    checks = [
-        (label, _lookup(metrics, key), _lookup(old, key), target, at_most)
+def _before(old: dict, key: str) -> float | None:
+    value = _lookup(old, key)
+    return _lookup(old, FORMER_NAMES[key]) if value is None and key in FORMER_NAMES else value
+
+
+def target_checks(metrics: dict, scores: dict, train: dict, baseline: Baseline | None) -> list[tuple]:
+    """(label, key, now, before, target, at most, met) for every target, and the time budget."""
+    old = baseline.metrics if baseline else {}
+    seconds = (train.get("wall_time_s") or 0) + (scores.get("eval_time_s") or 0)
+    rows = [
+        (label, key, _lookup(metrics, key), _before(old, key), target, at_most)
         for label, key, target, at_most in TARGETS
     ]
-    checks.append(("train + evaluate time, s (at most)", seconds, None, TIME_BUDGET_S, True))
-    for label, value, before, target, at_most in checks:
-        met = value is not None and (value <= target if at_most else value >= target)
+    rows.append(("train + evaluate time, s (at most)", "time_s", seconds, None, TIME_BUDGET_S, True))
+    return [(*row, row[2] is not None and (row[2] <= row[4] if row[5] else row[2] >= row[4])) for row in rows]
+
+
+def scorecard(checks: list[tuple], baseline: Baseline | None, params: dict) -> str:
+    rows = []
+    for label, _, value, before, target, at_most, met in checks:
         delta = ""
         if value is not None and before is not None:
             change = value - before
@@ -134,22 +128,54 @@ def scorecard(metrics: dict, train: dict, previous: tuple[str, dict, dict] | Non
             f"<tr class='{'met' if met else 'unmet'}'><td>{'✓' if met else '✗'}</td><td>{label}</td>"
             f"<td>{shown}</td><td>{target:g}</td><td>{delta}</td></tr>"
         )
-    if previous:
-        now, then = _flat(params), _flat(previous[2])
+    if baseline:
+        now, then = _flat(params), _flat(baseline.params)
         changed = [
             f"{k}: {html.escape(str(then.get(k)))} → {html.escape(str(v))}"
             for k, v in now.items()
-            if then.get(k) != v
+            if then.get(k) != v and not k.startswith("report.")
         ]
-        against = (
-            f"Compared with commit <code>{previous[0]}</code>, the newest commit whose metrics differ. "
-            f"Params changed since: {'; '.join(changed) if changed else 'none'}."
-        )
+        listed = "; ".join(changed) if changed else "none"
+        against = f"Params changed since <code>{baseline.commit}</code>: {listed}."
     else:
-        against = "No earlier committed run to compare with."
+        against = "No earlier committed model to compare with."
     return (
-        f"<p>{against}</p><table id='scorecard'><tr><th></th><th>target</th><th>now</th><th>needs</th>"
-        f"<th>change</th></tr>{''.join(rows)}</table>"
+        f"<p>{against}</p><div class=scroll><table id='scorecard'><tr><th></th><th>target</th><th>now</th>"
+        f"<th>needs</th><th>change</th></tr>{''.join(rows)}</table></div>"
+    )
+
+
+def regressions_banner(found: list[Move], baseline: Baseline | None) -> str:
+    """A red box at the top naming every fall past the noise, even where every target holds."""
+    falls = [m for m in found if m.change < 0]
+    if baseline is None:
+        return ""
+    if not falls:
+        return f"<p id=regressions class=ok>Nothing fell past the noise against {baseline.commit}.</p>"
+    items = "".join(
+        f"<li>{html.escape(m.figure)}: {m.before:.2f} → {m.after:.2f} ({m.change:+.2f}; "
+        f"counts past {m.noise:.2f})</li>"
+        for m in falls
+    )
+    return (
+        f"<div id=regressions class=alarm><b>{len(falls)} regression(s) past the noise against "
+        f"{baseline.commit}</b>, whatever the targets say:<ul>{items}</ul></div>"
+    )
+
+
+def moves_table(found: list[Move], baseline: Baseline | None) -> str:
+    if baseline is None:
+        return ""
+    if not found:
+        return "<p>No per-motion or per-pair figure moved past the noise.</p>"
+    rows = "".join(
+        f"<tr class={'fail' if m.change < 0 else 'pass'}><td>{html.escape(m.figure)}</td>"
+        f"<td>{m.before:.2f}</td><td>{m.after:.2f}</td><td>{m.change:+.2f}</td></tr>"
+        for m in found
+    )
+    return (
+        f"<div class=scroll><table id=moves><tr><th>figure (worst first)</th><th>{baseline.commit}</th>"
+        f"<th>now</th><th>change</th></tr>{rows}</table></div>"
     )
 
 
@@ -170,23 +196,23 @@ def confusion_table(rows: list[dict]) -> str:
     return f"<table id='confusion'><tr><th>asked \\ judged</th>{head}</tr>{''.join(body)}</table>"
 
 
-def training_strip(samples_dir: Path, frames: int) -> str:
-    """Each epoch's sample image, a few frames of each row, side by side: how training went at a glance."""
+def training_strip(samples_dir: Path) -> str:
+    """The labelled sample images of the first, middle and last epochs side by side: how training went."""
     paths = sorted(samples_dir.glob("*.png"), key=lambda p: int(p.stem))
     if not paths:
         return "<p>no per-epoch samples</p>"
+    picked = sorted({0, len(paths) // 2, len(paths) - 1})
+    images = [np.asarray(Image.open(paths[i]).convert("RGB")) for i in picked]
+    height = max(image.shape[0] for image in images)
+    gap = np.full((height, 8, 3), 255, np.uint8)
     blocks = []
-    for path in paths:
-        image = np.asarray(Image.open(path).convert("RGB"))
-        width = image.shape[1] // frames
-        keep = np.linspace(0, frames - 1, SAMPLE_FRAMES).round().astype(int)
-        block = np.concatenate([image[:, f * width : (f + 1) * width] for f in keep], axis=1)
-        blocks += [block, np.full((image.shape[0], 4, 3), 128, np.uint8)]
+    for image in images:
+        padded = np.full((height, image.shape[1], 3), 255, np.uint8)
+        padded[: image.shape[0]] = image
+        blocks += [padded, gap]
     strip = np.concatenate(blocks[:-1], axis=1)
-    labels = " · ".join(f"epoch {p.stem}" for p in paths)
-    return f"<p>{labels} (left to right)</p>" + _img(
-        _png(strip), "per-epoch samples", strip.shape[1] * 2 // 3
-    )
+    labels = " · ".join(f"epoch {paths[i].stem}" for i in picked)
+    return f"<p>{labels} (left to right)</p>" + _img(_png(strip), "per-epoch samples", strip.shape[1])
 
 
 def curves_png(live_dir: Path) -> str:
@@ -222,9 +248,11 @@ def render_report(
     videos: list[dict],
     heldout_pairs: set[tuple[str, str]],
     tmp_dir: Path,
-    metrics_path: str,
+    run: RunContext,
+    checks: list[tuple],
+    found: list[Move],
 ) -> str:
-    commit = (git("rev-parse", "--short", "HEAD") or "unknown").strip()
+    """The page; checks: target_checks against run.baseline, found: the moves past the noise against it."""
     rng = np.random.default_rng(cfg.seed)
     per_prompt = scores.get("per_prompt", {})
     diversity = scores.get("diversity", {}).get("per_prompt", {})
@@ -234,35 +262,35 @@ def render_report(
         if row.get("failure"):
             gallery.append(failure_row(row, cfg, videos_dir, rng, tmp_dir))
             continue
+        gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
+        n = row.get("clips", cfg.sample.grid)
+        width = Image.open(videos_dir / row["gif"]).size[0] * SCALE  # real clips are tiled the same way
+        real = _real_gif(cfg, row["prompt"], n, rng, tmp_dir)
+        clips = f"<td>{_img(gen, 'generated', width)}</td><td>{_img(real, 'ground truth', width)}</td>"
+        link = f" <a href='videos/{row['mp4']}'>mp4</a>" if row.get("mp4") else ""
         if row.get("pair"):
-            gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
-            width = Image.open(videos_dir / row["gif"]).size[0] * SCALE
-            real = _real_gif(cfg, row["prompt"], cfg.sample.grid, rng, tmp_dir)
             judged = pairs.get(scenes_prompt(parse_scenes(row["prompt"])))
             verdict = (
                 f"{judged['split']} pairing · binding {judged['binding']:.2f} · "
                 f"swapped {judged['swapped']:.2f}"
                 if judged
-                else "not scored (the binding metric judges a fixed set of pairs: "
-                "t2v.judge.eval_sets.eval_pairs)"
+                else "not scored (the binding metric judges a fixed set of pairs: t2v.judge.eval_sets)"
             )
+            weakest_first = judged["binding"] if judged else 2.0
             two.append(
-                f"<tr><td>{html.escape(row['prompt'])}<br><small>{verdict}</small></td>"
-                f"<td>{_img(gen, 'generated', width)}</td><td>{_img(real, 'ground truth', width)}</td></tr>"
+                (
+                    weakest_first,
+                    f"<tr><td>{html.escape(row['prompt'])}{link}<br><small>{verdict}</small></td>{clips}</tr>",
+                )
             )
             continue
         scene = parse_prompt(row["prompt"])
         prompt = scene.prompt()
-        gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
-        n = row.get("clips", cfg.sample.grid)
-        width = Image.open(videos_dir / row["gif"]).size[0] * SCALE  # real clips are tiled the same way
-        real = _real_gif(cfg, row["prompt"], n, rng, tmp_dir)
         if row.get("variety"):
             score = diversity.get(prompt)
             variety.append(
                 f"<tr><td>{html.escape(row['prompt'])}<br><small>diversity "
-                f"{'n/a' if score is None else f'{score:.2f}'}</small></td>"
-                f"<td>{_img(gen, 'generated', width)}</td><td>{_img(real, 'real', width)}</td></tr>"
+                f"{'n/a' if score is None else f'{score:.2f}'}</small></td>{clips}</tr>"
             )
             continue
         judged, spread = per_prompt.get(prompt), diversity.get(prompt)
@@ -279,38 +307,51 @@ def render_report(
         )
         held = " <b class=held>held-out</b>" if (scene.shape, scene.motion) in heldout_pairs else ""
         prompts.append(
-            f"<tr class='{'pass' if passed else 'fail'}'><td>{html.escape(row['prompt'])}{held}<br>"
-            f"<small>{verdict}</small></td><td>{_img(gen, 'generated', width)}</td>"
-            f"<td>{_img(real, 'ground truth', width)}</td><td>{'pass' if passed else 'fail'}</td></tr>"
+            (
+                passed,
+                f"<tr class='{'pass' if passed else 'fail'}'><td>{html.escape(row['prompt'])}{held}{link}<br>"
+                f"<small>{verdict}</small></td>{clips}<td>{'pass' if passed else 'fail'}</td></tr>",
+            )
         )
-    previous = previous_run(metrics_path, metrics)
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>t2v report {commit}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}
-tr.fail td:last-child,tr.unmet td:first-child{{color:#b00}}tr.pass td:last-child,tr.met
-td:first-child{{color:#070}}
-.held{{color:#a60}}img{{image-rendering:pixelated}}</style></head><body><h1>t2v report</h1>
-<p>commit <code>{commit}</code> · device {html.escape(str(train.get("device")))} · training
-{train.get("wall_time_s")} s
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>t2v report {run.commit}</title>
+<style>{STYLE}</style></head><body><h1>t2v report</h1>
+<p>{run.describe()} · device {html.escape(str(train.get("device")))} · training {train.get("wall_time_s")} s
 ({train.get("clips_per_s")} clips/s, {train.get("steps")} steps) · evaluation
-{metrics.get("eval_time_s")} s</p>
-<h2>Summary</h2>{scorecard(metrics, train, previous, params)}
+{scores.get("eval_time_s")} s</p>
+{regressions_banner(found, run.baseline)}
+<h2>Scorecard</h2>{scorecard(checks, run.baseline, params)}
+<h2>What changed</h2><p>Per motion and per judged pair, the figures that moved past the run-to-run noise
+(evaluation-seed standard deviation {", ".join(f"{k} {v}" for k, v in NOISE.items())}; a move counts past
+{MARGIN:.1f} times it).</p>{moves_table(found, run.baseline)}
 <h2>Where it fails</h2>{gallery_section(gallery)}
+<h2>Two objects</h2><p>{TWO_NOTE}</p>{binding_summary(scores.get("pairs") or {})}
+{pairs_table([r for _, r in sorted(two, key=lambda t: t[0])])}
+<h2>Prompts</h2><p>Failures first. Pass: motion, shape and colour each at least {PASS_BAR:.0%}, diversity at
+least {DIVERSITY_BAR}.</p><div class=scroll><table id="prompts"><tr><th>prompt</th><th>generated</th>
+<th>ground truth</th><th>verdict</th></tr>
+{"".join(r for _, r in sorted(prompts, key=lambda t: t[0]))}</table></div>
 <h2>Asked motion against judged motion</h2><p>{len(confusion)} clips; a clip is judged as the first motion it
-passes, or none.</p>{confusion_table(confusion)}
-<h2>Training</h2><p>The fixed prompts (one per motion, held-out pairs among them) after each epoch, at
-fixed noise.</p>
-{training_strip(live_dir / "plots" / "images" / "samples", cfg.data.frames)}
-<p>{_img(curves_png(live_dir), "training curves", 800)}</p>
-<h2>Prompts</h2><table id="prompts"><tr><th>prompt</th><th>generated</th><th>ground truth</th><th>pass:
-motion,
-shape and colour each at least {PASS_BAR:.0%}, diversity at least {DIVERSITY_BAR}</th></tr>
-{"".join(prompts)}</table>
+passes, or none.</p><div class=scroll>{confusion_table(confusion)}</div>
+<h2>Training</h2><p>Fixed prompts after each epoch, at fixed noise: every motion in the four colours in turn
+(held-out pairs among them), then two-object prompts, held-out pairings first.</p>
+<div class=scroll>{training_strip(live_dir / "plots" / "images" / "samples")}</div>
+<div class=scroll>{_img(curves_png(live_dir), "training curves", 800)}</div>
 <h2>Variety</h2><p>{VARIETY_NOTE}</p>
-<table id="variety"><tr><th>prompt</th><th>generated</th><th>real</th></tr>{"".join(variety)}</table>
-<h2>Two objects</h2><p>{TWO_NOTE}</p>{binding_table(pairs)}{pairs_table(two)}
+<div class=scroll><table id="variety"><tr><th>prompt</th><th>generated</th><th>real</th></tr>
+{"".join(variety)}</table></div>
 </body></html>
 """
+
+
+STYLE = """body{font-family:sans-serif;margin:1em auto;max-width:1200px;padding:0 1em}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}
+.scroll{overflow-x:auto;max-width:100%}img{image-rendering:pixelated;max-width:none}
+tr.fail td:last-child,tr.unmet td:first-child{color:#b00}
+tr.pass td:last-child,tr.met td:first-child{color:#070}
+.held{color:#a60}.alarm{border:2px solid #b00;background:#fee;color:#600;padding:.5em 1em}.ok{color:#070}
+ul.saw{margin:.3em 0;padding-left:1.2em;font-size:small}
+@media (max-width:600px){body{margin:.5em;padding:0}td,th{padding:2px 4px}}"""
 
 
 def gallery_section(rows: list[str]) -> str:
@@ -344,20 +385,19 @@ def failure_row(row: dict, cfg: Config, videos_dir: Path, rng: np.random.Generat
     )
 
 
-def binding_table(pairs: dict) -> str:
-    """Every judged two-object prompt with its split, binding and swapped control."""
+def binding_summary(pairs: dict) -> str:
+    """Binding per split; each judged pair is below with its clips, weakest first."""
     if not pairs:
         return (
             "<p>The model was trained without two-object prompts (data.pair_share 0); "
             "<code>dvc exp run -S data.pair_share=0.25</code> trains one that reads them.</p>"
         )
-    rows = "".join(
-        f"<tr><td>{html.escape(prompt)}</td><td>{v['split']}</td><td>{v['binding']:.2f}</td>"
-        f"<td>{v['swapped']:.2f}</td></tr>"
-        for prompt, v in pairs.items()
+    split = pairs["per_split"]
+    return (
+        f"<p>Binding: seen pairings {split['seen']['binding']:.2f}, "
+        f"held-out {split['heldout']['binding']:.2f}; "
+        f"swapped control {pairs['swapped']:.2f}. Each judged pair, weakest first:</p>"
     )
-    head = "<tr><th>prompt</th><th>pairing</th><th>binding</th><th>swapped</th></tr>"
-    return f"<table id='binding'>{head}{rows}</table>"
 
 
 def pairs_table(rows: list[str]) -> str:
@@ -365,7 +405,7 @@ def pairs_table(rows: list[str]) -> str:
     if not rows:
         return ""
     head = "<tr><th>prompt</th><th>generated</th><th>ground truth</th></tr>"
-    return f"<table id='pairs'>{head}{''.join(rows)}</table>"
+    return f"<div class=scroll><table id='pairs'>{head}{''.join(rows)}</table></div>"
 
 
 VARIETY_NOTE = (

@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from dvclive import Live
+from PIL import Image, ImageDraw
 from torchvision.utils import make_grid
 
 from t2v.data.dataset import Dataset
+from t2v.data.scenes import Pair
 from t2v.data.vocab import encode
 from t2v.judge.metrics import REAL_DRAWS, diversity, judge_motion
 from t2v.judge.tracks import measure
-from t2v.prompts import MOTIONS, SHAPES, Scene
+from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES, Scene, scenes_prompt
 from t2v.video_io import to_uint8
 
 CLIPS_PER_PROMPT = 4
 FRAME_BORDER = 160  # grey: tells a white frame's edge from its neighbour's
+SAMPLE_WIDTH = 600  # pixels of the per-epoch sample image, labels included
+LABEL_WIDTH = 250
+LINE_HEIGHT = 12  # pixels of a line of PIL's default font
+SAMPLE_PAIRS = 4  # two-object prompts in it: held-out pairings first
 
 
 def monitor_scenes(held: set[tuple[str, str]]) -> list[Scene]:
@@ -34,16 +41,54 @@ def monitor_scenes(held: set[tuple[str, str]]) -> list[Scene]:
     return scenes
 
 
+def sample_prompts(scenes: list[Scene], pairs: list[tuple[Pair, str]]) -> list[str]:
+    """The per-epoch sample image's prompts: every motion once in the four colours in turn, then
+    SAMPLE_PAIRS two-object prompts, held-out pairings first."""
+    colours = list(COLOURS)
+    one = [replace(scene, colour=colours[i % len(colours)]).prompt() for i, scene in enumerate(scenes)]
+    ordered = sorted(pairs, key=lambda pair_split: pair_split[1] != "heldout")
+    return one + [scenes_prompt(pair) for pair, _ in ordered[:SAMPLE_PAIRS]]
+
+
+def labelled_grid(clips: np.ndarray, labels: list[str]) -> np.ndarray:
+    """uint8 clips (N, T, H, W, 3) -> one image at most SAMPLE_WIDTH wide: a row per clip, its prompt on the
+    left, then evenly spaced frames, each in a grey border."""
+    n, t, h, w, _ = clips.shape
+    count = max(2, min(t, (SAMPLE_WIDTH - LABEL_WIDTH - 1) // (w + 1)))
+    keep = np.linspace(0, t - 1, count).round().astype(int)
+    frames = torch.from_numpy(clips[:, keep]).flatten(0, 1).permute(0, 3, 1, 2)
+    grid = make_grid(frames, nrow=count, padding=1, pad_value=FRAME_BORDER).permute(1, 2, 0).numpy()
+    canvas = Image.new("RGB", (LABEL_WIDTH + grid.shape[1], grid.shape[0]), "white")
+    canvas.paste(Image.fromarray(grid), (LABEL_WIDTH, 0))
+    draw = ImageDraw.Draw(canvas)
+    for row, label in enumerate(labels):
+        text = label.replace(" and ", " and\n") if h >= 2 * LINE_HEIGHT else label  # two objects, two lines
+        draw.multiline_text((4, 3 + row * (h + 1)), text, fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
 class Monitor:
-    """Fixed prompts and noise for a run; real paths of each motion from the training set for diversity."""
+    """Fixed prompts and noise for a run: the quick scores' prompts (one per motion) with real paths of each
+    motion from the training set for diversity, and the sample image's prompts (sample_prompts)."""
 
     def __init__(
-        self, data: Dataset, held: set[tuple[str, str]], vocab: list[str], noise_size: int, seed: int
+        self,
+        data: Dataset,
+        held: set[tuple[str, str]],
+        vocab: list[str],
+        noise_size: int,
+        seed: int,
+        pairs: list[tuple[Pair, str]] = (),
     ):
         self.scenes = monitor_scenes(held)
         prompts = [s.prompt() for s in self.scenes for _ in range(CLIPS_PER_PROMPT)]
         self.ids = encode(prompts, vocab)
         self.noise = torch.randn(len(prompts), noise_size, generator=torch.Generator().manual_seed(seed))
+        self.labels = sample_prompts(self.scenes, list(pairs) if CONJUNCTION in vocab else [])
+        self.sample_ids = encode(self.labels, vocab)
+        self.sample_noise = torch.randn(
+            len(self.labels), noise_size, generator=torch.Generator().manual_seed(seed + 1)
+        )
         rng = np.random.default_rng(seed)
         # per scene: REAL_DRAWS lists of real tracks of its motion (any shape: the paths are alike)
         self.real = []
@@ -58,10 +103,10 @@ class Monitor:
     def observe(
         self, generator: torch.nn.Module, device: torch.device
     ) -> tuple[np.ndarray, dict[str, float]]:
-        """-> (image uint8 (rows * (H + 1) + 1, T * (W + 1) + 1, 3): each prompt's first clip, frames left to
-        right, each in a grey border; scores)."""
+        """-> (the labelled sample image (labelled_grid), the quick scores)."""
         was_training = generator.training
         clips = to_uint8(generator.eval()(self.ids.to(device), self.noise.to(device)))
+        samples = to_uint8(generator(self.sample_ids.to(device), self.sample_noise.to(device)))
         generator.train(was_training)
         k = CLIPS_PER_PROMPT
         moved, varied = [], []
@@ -70,12 +115,8 @@ class Monitor:
             ok = [judge_motion(track, scene) for track in tracks]
             moved += ok
             varied.append(diversity(tracks, ok, self.real[row]))
-        first = torch.from_numpy(clips[::k])  # (rows, T, H, W, 3)
-        frames = first.flatten(0, 1).permute(0, 3, 1, 2)  # (rows * T, 3, H, W)
-        image = (
-            make_grid(frames, nrow=first.shape[1], padding=1, pad_value=FRAME_BORDER).permute(1, 2, 0).numpy()
-        )
-        return image, {"motion": float(np.mean(moved)), "diversity": float(np.mean(varied))}
+        scores = {"motion": float(np.mean(moved)), "diversity": float(np.mean(varied))}
+        return labelled_grid(samples, self.labels), scores
 
 
 STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")

@@ -19,6 +19,7 @@ from t2v.config import Config
 from t2v.data.dataset import Dataset
 from t2v.data.scenes import heldout_pairs
 from t2v.errors import T2VError
+from t2v.judge.eval_sets import eval_pairs
 from t2v.model import checkpoint
 from t2v.model.base import Generator
 from t2v.model.build import build_discriminator, build_generator
@@ -293,7 +294,9 @@ def train(
             history = partial_history(live_dir, resumed)
             live = open_live(history, (trainer.steps, trainer.epoch) if resumed else None)
             trainer.log = StepLog(live, cfg.train.log_every)
-            monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed)
+            monitor = Monitor(
+                data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed, eval_pairs(cfg.data)
+            )
         while trainer.epoch < cfg.train.epochs:
             start = time.perf_counter()
             means = trainer.run_epoch()
@@ -314,6 +317,7 @@ def train(
             "clips_per_s": round(trainer.clips / max(trainer.seconds, 1e-9), 2),
         }
         facts = {
+            **timing,
             "steps": trainer.steps,
             "clips": trainer.clips,
             "epochs": trainer.epoch,
@@ -322,7 +326,6 @@ def train(
             "arch": cfg.model.arch,
             "n_params": trainer.n_params(),
         }
-        live.summary.update(timing)
         live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
         live.end()
         with output_set() as out:
