@@ -16,7 +16,7 @@ from t2v.errors import T2VError
 from t2v.judge.binding import unmix
 from t2v.judge.tracks import measure
 from t2v.model.checkpoint import load_generator
-from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS, scenes_prompt
+from t2v.prompts import COLOURS, DIRECTIONS, MOTIONS
 from t2v.sample.generate import generate
 from t2v.train import state as train_state
 from t2v.train import trainer as train_module
@@ -350,16 +350,15 @@ def test_a_second_trainer_on_one_state_is_refused_naming_the_first_and_a_killed_
 
 
 def test_the_per_epoch_samples_show_every_motion_every_colour_and_held_out_pairings(tiny):
-    from t2v.data.scenes import heldout_pairs
-    from t2v.judge.eval_sets import eval_pairs
+    from t2v.data.scenes import heldout_pairs, is_heldout_pairing
     from t2v.prompts import parse_scenes
-    from t2v.train.monitor import monitor_scenes, sample_prompts
+    from t2v.train.monitor import monitor_scenes, sample_pairs, sample_prompts
 
-    pairs = eval_pairs(tiny.data)
-    prompts = sample_prompts(monitor_scenes(heldout_pairs(tiny.data)), pairs)
+    data = generate_dataset(tiny.data, tiny.seed)
+    prompts = sample_prompts(monitor_scenes(heldout_pairs(tiny.data)), sample_pairs(tiny.data, data.prompts))
     scenes = [parse_scenes(p) for p in prompts]
     assert {s[0].motion for s in scenes if len(s) == 1} == set(MOTIONS)
     assert {s.colour for one in scenes for s in one} == set(COLOURS)
     two = [p for p, s in zip(prompts, scenes) if len(s) == 2]
-    held = {scenes_prompt(pair) for pair, split in pairs if split == "heldout"}
-    assert len(two) == 4 and held & set(two), "two-object prompts, held-out pairings among them"
+    held = [p for p in two if is_heldout_pairing(parse_scenes(p), tiny.data)]
+    assert len(two) == 4 and held, "two-object prompts, held-out pairings among them"

@@ -15,8 +15,8 @@ from dvclive import Live
 from PIL import Image, ImageDraw
 from torchvision.utils import make_grid
 
+from t2v.config import DataConfig
 from t2v.data.dataset import Dataset
-from t2v.data.scenes import Pair
 from t2v.data.vocab import encode
 from t2v.judge.metrics import REAL_DRAWS, diversity, judge_motion
 from t2v.judge.tracks import measure
@@ -41,13 +41,25 @@ def monitor_scenes(held: set[tuple[str, str]]) -> list[Scene]:
     return scenes
 
 
-def sample_prompts(scenes: list[Scene], pairs: list[tuple[Pair, str]]) -> list[str]:
-    """The per-epoch sample image's prompts: every motion once in the four colours in turn, then
-    SAMPLE_PAIRS two-object prompts, held-out pairings first."""
+def sample_pairs(cfg: DataConfig, prompts: list[str]) -> list[str]:
+    """SAMPLE_PAIRS two-object prompts: the held-out pairings of two motions (red and blue objects), then
+    the first distinct two-object prompts of the training set."""
+    shapes = list(SHAPES)
+    held = [
+        scenes_prompt((Scene(shapes[i % 3], a, "red"), Scene(shapes[(i + 1) % 3], b, "blue")))
+        for i, (a, b) in enumerate(p for p in cfg.heldout_pairings if p[0] in MOTIONS and p[1] in MOTIONS)
+    ]
+    seen = list(dict.fromkeys(p for p in prompts if f" {CONJUNCTION} " in p))
+    return (held + seen)[:SAMPLE_PAIRS]
+
+
+def sample_prompts(scenes: list[Scene], pairs: list[str]) -> list[str]:
+    """The per-epoch sample image's prompts: every motion once in the four colours in turn, then the
+    two-object prompts."""
     colours = list(COLOURS)
-    one = [replace(scene, colour=colours[i % len(colours)]).prompt() for i, scene in enumerate(scenes)]
-    ordered = sorted(pairs, key=lambda pair_split: pair_split[1] != "heldout")
-    return one + [scenes_prompt(pair) for pair, _ in ordered[:SAMPLE_PAIRS]]
+    return [
+        replace(scene, colour=colours[i % len(colours)]).prompt() for i, scene in enumerate(scenes)
+    ] + pairs
 
 
 def labelled_grid(clips: np.ndarray, labels: list[str]) -> np.ndarray:
@@ -78,7 +90,7 @@ class Monitor:
         vocab: list[str],
         noise_size: int,
         seed: int,
-        pairs: list[tuple[Pair, str]] = (),
+        pairs: list[str] = (),
     ):
         self.scenes = monitor_scenes(held)
         prompts = [s.prompt() for s in self.scenes for _ in range(CLIPS_PER_PROMPT)]

@@ -19,7 +19,6 @@ from t2v.config import Config
 from t2v.data.dataset import Dataset
 from t2v.data.scenes import heldout_pairs
 from t2v.errors import T2VError
-from t2v.judge.eval_sets import eval_pairs
 from t2v.model import checkpoint
 from t2v.model.base import Generator
 from t2v.model.build import build_discriminator, build_generator
@@ -28,7 +27,7 @@ from t2v.model.paths import clip_paths
 from t2v.prompts import MOTIONS
 from t2v.train import heap, losses, objects, state
 from t2v.train.distributed import average, rank_and_world, wrapped
-from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live, partial_history
+from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live, partial_history, sample_pairs
 
 # The generator's fitted read-outs (fill, mask, symmetries, tempo width) are smooth fits to the real clips,
 # not adversarial: at the GAN's rate Adam would take thousands of steps to carry a fill across the colour
@@ -294,9 +293,8 @@ def train(
             history = partial_history(live_dir, resumed)
             live = open_live(history, (trainer.steps, trainer.epoch) if resumed else None)
             trainer.log = StepLog(live, cfg.train.log_every)
-            monitor = Monitor(
-                data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed, eval_pairs(cfg.data)
-            )
+            pairs = sample_pairs(cfg.data, data.prompts)
+            monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed, pairs)
         while trainer.epoch < cfg.train.epochs:
             start = time.perf_counter()
             means = trainer.run_epoch()
