@@ -18,12 +18,13 @@ from t2v.sample.evaluate import evaluate
 def measure_noise(cfg: Config, model: str, heldout: str, seeds: list[int], out: str) -> None:
     """Write to out the std over seeds of each figure, and per kind (motion, diversity, binding) their RMS."""
     generator, vocab, _ = load_generator(model)
+    held = load_heldout(heldout)
     runs = [
         figures(
             evaluate(
                 generator,
                 vocab,
-                load_heldout(heldout),
+                held,
                 cfg.sample.eval_clips,
                 seed,
                 torch.device("cpu"),

@@ -48,14 +48,14 @@ class PairVerdict:
 
     @property
     def bound(self) -> bool:
-        return all(_right(v) for v in self.objects)
+        return all(right(v) for v in self.objects)
 
     @property
     def bound_swapped(self) -> bool:
-        return all(_right(v) for v in self.swapped)
+        return all(right(v) for v in self.swapped)
 
 
-def _right(verdict: Verdict) -> bool:
+def right(verdict: Verdict) -> bool:
     return verdict.motion and verdict.shape_ok and verdict.colour_ok
 
 

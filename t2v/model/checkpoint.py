@@ -31,7 +31,10 @@ def save(obj: dict, path: str | Path, into: OutputSet | None = None) -> None:
             torch.save(obj, file)
 
     try:
-        write(into.file(path)) if into is not None else write_with(path, write)
+        if into is None:
+            write_with(path, write)
+        else:
+            write(into.file(path))
     # torch reports a failed write (a full disk) as a RuntimeError from its archive writer
     except RuntimeError as err:
         raise T2VError(

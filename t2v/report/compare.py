@@ -44,7 +44,7 @@ def locked_model(lock_text: str | None) -> str | None:
     try:
         lock = YAML(typ="safe", pure=True).load(lock_text or "") or {}
         outs = lock["stages"]["train-gan"]["outs"]
-    except (KeyError, TypeError, ValueError, AttributeError, Exception):
+    except Exception:  # not YAML, or not a dvc.lock with train-gan's outputs: no model to compare
         return None
     return next((out.get("md5") for out in outs if out.get("path") == MODEL), None)
 
@@ -61,7 +61,7 @@ class Baseline:
 def _at(commit: str, path: str, parse=json.loads) -> dict:
     try:
         return parse(git("show", f"{commit}:{path}") or "") or {}
-    except (ValueError, Exception):
+    except Exception:  # absent at that commit, or not parseable: nothing to compare
         return {}
 
 
@@ -141,7 +141,8 @@ class RunContext:
     changed: list[str] | None  # tracked files changed since the commit; None where git cannot tell
     baseline: Baseline | None
 
-    def describe(self) -> str:
+    def describe(self, code: str = "<code>{}</code>") -> str:
+        """One line: the commit, the working tree's state and the baseline; code formats a commit hash."""
         state = (
             "state of the working tree unknown"
             if self.changed is None
@@ -151,11 +152,11 @@ class RunContext:
             else "clean working tree"
         )
         against = (
-            f"compared with <code>{self.baseline.commit}</code>: {self.baseline.why}"
+            f"compared with {code.format(self.baseline.commit)}: {self.baseline.why}"
             if self.baseline
             else "no earlier model to compare with"
         )
-        return f"commit <code>{self.commit}</code> ({state}) · {against}"
+        return f"commit {code.format(self.commit)} ({state}) · {against}"
 
 
 def run_context(rev: str, model: str | Path) -> RunContext:

@@ -277,12 +277,8 @@ def render_report(
                 else "not scored (the binding metric judges a fixed set of pairs: t2v.judge.eval_sets)"
             )
             weakest_first = judged["binding"] if judged else 2.0
-            two.append(
-                (
-                    weakest_first,
-                    f"<tr><td>{html.escape(row['prompt'])}{link}<br><small>{verdict}</small></td>{clips}</tr>",
-                )
-            )
+            cells = f"<td>{html.escape(row['prompt'])}{link}<br><small>{verdict}</small></td>{clips}"
+            two.append((weakest_first, f"<tr>{cells}</tr>"))
             continue
         scene = parse_prompt(row["prompt"])
         prompt = scene.prompt()

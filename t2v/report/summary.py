@@ -11,7 +11,7 @@ FAILING_SHOWN = 3
 def summary_markdown(run: RunContext, checks: list[tuple], found: list[Move], failures: list[dict]) -> str:
     base = run.baseline.commit if run.baseline else "none"
     lines = [
-        f"## t2v: {run.describe().replace('<code>', '`').replace('</code>', '`')}",
+        f"## t2v: {run.describe(code='`{}`')}",
         "",
     ]
     falls = [m for m in found if m.change < 0]

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_scenes
 from t2v.data.vocab import encode
-from t2v.judge.binding import PairVerdict, judge_pair
+from t2v.judge.binding import PairVerdict, judge_pair, right
 from t2v.judge.eval_sets import eval_pairs, eval_scenes
 from t2v.judge.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
 from t2v.judge.tracks import Track, measure
@@ -97,7 +97,7 @@ def _pair_saw(pair: tuple[Scene, Scene], verdict: PairVerdict) -> list[str] | No
     if verdict.bound:
         return None
     return [
-        f"{scene.prompt()}: right" if v.motion and v.shape_ok and v.colour_ok else what_it_saw(scene, t, v)
+        f"{scene.prompt()}: right" if right(v) else what_it_saw(scene, t, v)
         for scene, t, v in zip(pair, verdict.tracks, verdict.objects)
     ]
 

@@ -46,7 +46,9 @@ def sample_pairs(cfg: DataConfig, prompts: list[str]) -> list[str]:
     the first distinct two-object prompts of the training set."""
     shapes = list(SHAPES)
     held = [
-        scenes_prompt((Scene(shapes[i % 3], a, "red"), Scene(shapes[(i + 1) % 3], b, "blue")))
+        scenes_prompt(
+            (Scene(shapes[i % len(shapes)], a, "red"), Scene(shapes[(i + 1) % len(shapes)], b, "blue"))
+        )
         for i, (a, b) in enumerate(p for p in cfg.heldout_pairings if p[0] in MOTIONS and p[1] in MOTIONS)
     ]
     seen = list(dict.fromkeys(p for p in prompts if f" {CONJUNCTION} " in p))

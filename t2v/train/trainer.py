@@ -280,8 +280,8 @@ def train(
     """Train (resuming from state_path when it matches these params), logging to a dvclive run in live_dir,
     and write the generator. The run's history is built beside live_dir (see partial_history) and replaces it
     together with the generator when the run ends well, so a failed run leaves both as they were. Returns
-    the run's summary: dvclive's metrics.json (the metrics DVC tracks) and the run's facts (steps, device,
-    parameter counts: dvclive's params.yaml, not metrics)."""
+    the run's summary: dvclive's metrics.json (its last step and epoch values) and the run's facts (steps,
+    clips/s, device, parameter counts: dvclive's params.yaml, which dvc.yaml declares as params)."""
     # One trainer at a time on a state: a second would interleave its history with this one's.
     with state.locked(state_path) if rank_and_world()[0] == 0 else nullcontext():
         trainer = Trainer(cfg, data, vocab, device)
