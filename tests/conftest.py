@@ -14,6 +14,10 @@ import yaml
 from t2v.config import Config, DataConfig, ModelConfig, SampleConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers share the two cores: one thread each (and in the stages they start) rather than four
+    # threads contending for two.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 TINY = {
     "data": {"n_clips": 96, "frames": 8, "size": 16, "pair_share": 0.25},
     "model": {"text_dim": 16, "noise_dim": 8, "g_channels": 16, "d_channels": 8},

@@ -272,14 +272,16 @@ def test_the_temporary_file_of_a_killed_run_is_cleared_by_the_next(tmp_path):
 
 
 def test_a_grid_of_256_clips_is_written_in_bounded_memory(tmp_path):
-    """The grid is built cell by cell and shown smaller past 2048 px: 3.1 GB peak before, under 1 GB now."""
+    """The grid is built cell by cell and shown smaller past 2048 px. Measured above the peak after imports
+    (torch alone is 0.5 GB, more on hosts with more cores): 2.6 GB before, 0.3 GB now."""
     code = (
-        "import resource, sys; from t2v.cli import main; "
-        "sys.argv = ['t2v', 'render', 'circle moving up', '-o', 'x.gif', '--n', '256']\n"
-        "try:\n    main(sys.argv[1:])\nfinally:\n"
-        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import resource, sys; from t2v.cli import main\n"
+        "def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "imported = peak()\n"
+        "try:\n    main(['render', 'circle moving up', '-o', 'x.gif', '--n', '256'])\n"
+        "finally:\n    print(peak() - imported)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    peak_mb = int(result.stdout.split()[-1]) / 1024
-    assert peak_mb < 1000, f"peak RSS {peak_mb:.0f} MB"
+    grown_mb = int(result.stdout.split()[-1]) / 1024
+    assert grown_mb < 700, f"peak RSS grew by {grown_mb:.0f} MB while rendering"

@@ -115,7 +115,7 @@ def test_share_through_a_remote_then_pull_into_a_fresh_clone(pipeline_repo, tmp_
 def test_a_queued_sweep_of_two_experiments_runs_and_shows(pipeline_repo):
     for lr in ("0.0005", "0.0007"):
         run(["dvc", "exp", "run", "--queue", "-S", f"train.lr={lr}", "-S", "train.epochs=1"], pipeline_repo)
-    run(["dvc", "queue", "start"], pipeline_repo)
+    run(["dvc", "queue", "start", "-j", "2"], pipeline_repo)  # both at once, as on a box with cores to spare
     deadline = time.time() + 600
     while time.time() < deadline:
         status = run(["dvc", "queue", "status"], pipeline_repo).stdout

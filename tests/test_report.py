@@ -1,8 +1,13 @@
 """The report's parts on their own: the two-object section of a one-object model, the moves past the noise
-and the regression banner, the failure gallery when nothing fails, and the summary for a pull request."""
+and the regression banner, the failure gallery when nothing fails, the summary for a pull request, and a
+damaged per-epoch image."""
 
+import pytest
+from PIL import Image
+
+from t2v.errors import T2VError
 from t2v.report.compare import NOISE, Baseline, RunContext, locked_model, moves
-from t2v.report.page import binding_summary, gallery_section, pairs_table, regressions_banner
+from t2v.report.page import binding_summary, gallery_section, pairs_table, regressions_banner, training_strip
 from t2v.report.summary import summary_markdown
 
 
@@ -59,3 +64,14 @@ def test_the_summary_names_the_baseline_the_regressions_and_three_failing_clips(
     assert "| reports/metrics.json | motion_seen | 0.990 | 0.980 | -0.010 | ≥ 0.97 | ✓ |" in text
     assert "1 regression(s)" in text and "bouncing vertically: 0.93 → 0.70" in text
     assert text.count("](videos/f") == 3
+
+
+def test_a_truncated_sample_image_is_named_with_the_stage_that_rewrites_it(tmp_path):
+    """An image cut short (a run stopped while dvclive wrote it) is one line naming it, not PIL's error."""
+    good = tmp_path / "1.png"
+    Image.new("RGB", (40, 20), "red").save(good)
+    assert "epoch 1" in training_strip(tmp_path)
+    cut = tmp_path / "2.png"
+    cut.write_bytes(good.read_bytes()[:60])
+    with pytest.raises(T2VError, match=r"sample '.*2\.png' is truncated or corrupt.*dvc repro -f train-gan"):
+        training_strip(tmp_path)

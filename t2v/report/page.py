@@ -23,6 +23,7 @@ from ruamel.yaml import YAML  # noqa: E402
 
 from t2v.config import Config  # noqa: E402
 from t2v.data.synthesize import render_prompt  # noqa: E402
+from t2v.errors import T2VError  # noqa: E402
 from t2v.prompts import MOTIONS, parse_prompt, parse_scenes, scenes_prompt  # noqa: E402
 from t2v.report.compare import MARGIN, NOISE, Baseline, Move, RunContext  # noqa: E402
 from t2v.video_io import write_clips  # noqa: E402
@@ -196,13 +197,23 @@ def confusion_table(rows: list[dict]) -> str:
     return f"<table id='confusion'><tr><th>asked \\ judged</th>{head}</tr>{''.join(body)}</table>"
 
 
+def _read_sample(path: Path) -> np.ndarray:
+    try:
+        return np.asarray(Image.open(path).convert("RGB"))
+    except (OSError, SyntaxError) as err:  # PIL: unreadable, truncated, or not an image at all
+        raise T2VError(
+            f"per-epoch sample {str(path)!r} is truncated or corrupt ({type(err).__name__}): "
+            "run `dvc repro -f train-gan` (or `dvc pull`)"
+        ) from None
+
+
 def training_strip(samples_dir: Path) -> str:
     """The labelled sample images of the first, middle and last epochs side by side: how training went."""
     paths = sorted(samples_dir.glob("*.png"), key=lambda p: int(p.stem))
     if not paths:
         return "<p>no per-epoch samples</p>"
     picked = sorted({0, len(paths) // 2, len(paths) - 1})
-    images = [np.asarray(Image.open(paths[i]).convert("RGB")) for i in picked]
+    images = [_read_sample(paths[i]) for i in picked]
     height = max(image.shape[0] for image in images)
     gap = np.full((height, 8, 3), 255, np.uint8)
     blocks = []

@@ -300,8 +300,10 @@ def train(
             means = trainer.run_epoch()
             trainer.seconds += time.perf_counter() - start
             if main:
-                state.save(trainer, state_path)
+                # The epoch's history first, then the state that claims it: a run stopped while dvclive
+                # writes the epoch's image resumes before that epoch and writes the image again whole.
                 scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch)
+                state.save(trainer, state_path)
                 print(
                     f"epoch {trainer.epoch}/{cfg.train.epochs}: "
                     + " ".join(f"{k}={v:.3f}" for k, v in {**means, **scores}.items()),
