@@ -147,9 +147,10 @@ def flops_per_clip(trainer) -> float:
     8."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    ids = trainer.items.own[:4].to(trainer.device)
+    own = trainer.items.own[:4]
+    ids = own.to(trainer.device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        fake = trainer.G(ids, torch.randn(4, trainer.G.noise_size, device=trainer.device))
+        fake = trainer.G.from_host(own, torch.randn(4, trainer.G.noise_size))
     g = counter.get_total_flops() / 4
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         trainer.D(fake, ids)

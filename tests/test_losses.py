@@ -11,8 +11,8 @@ from t2v.data.synthesize import render_scenes
 from t2v.model.paths import clip_paths, solid_colour
 from t2v.model.sprite import SHAPE_REACH
 from t2v.prompts import COLOURS, Scene
+from t2v.train.inputs import to_clips
 from t2v.train.losses import colour_loss, energy_loss, moment_loss, variety_loss
-from t2v.train.trainer import to_clips
 
 CFG = DataConfig(frames=10, size=32)
 GROUP = 4

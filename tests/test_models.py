@@ -104,7 +104,7 @@ def test_ink_crops_hold_the_whole_shape_centred_and_unblurred():
     from t2v.data.synthesize import render_scenes
     from t2v.model.paths import frame_coords, ink_crops, ink_track
     from t2v.prompts import Scene
-    from t2v.train.trainer import to_clips
+    from t2v.train.inputs import to_clips
 
     cfg = DataConfig(size=64, frames=10)
     data = render_scenes(
@@ -186,7 +186,8 @@ def _captured_track(G: torch.nn.Module, prompt: str, noise: torch.Tensor, monkey
         sprite_module, "coverage", lambda alpha, track, size: captured.setdefault("track", track)
     )
     with torch.no_grad():
-        G.draw(encode([prompt] * len(noise), VOCAB), noise)
+        ids = encode([prompt] * len(noise), VOCAB)
+        G.draw(ids, noise, G.second_rows(ids))
     return captured["track"]
 
 
@@ -273,8 +274,8 @@ def test_the_mask_is_fitted_to_real_shapes_and_draws_each_one():
     words covers that shape's canonical outline, and not the other shapes' outlines."""
     from t2v.data.synthesize import render_scenes
     from t2v.model.sprite import SHAPE_REACH
+    from t2v.train.inputs import to_clips
     from t2v.train.losses import canonical_shape, shape_loss
-    from t2v.train.trainer import to_clips
 
     data = DataConfig(frames=8, size=32)
     G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 32)
@@ -341,7 +342,8 @@ def test_the_second_object_is_drawn_behind_the_first_and_keeps_its_own_look():
     ]
     noise = torch.randn(1, G.noise_size).expand(2, -1)
     with torch.no_grad():
-        layers = G.draw(encode(prompts, PAIR_VOCAB), noise)
+        ids = encode(prompts, PAIR_VOCAB)
+        layers = G.draw(ids, noise, G.second_rows(ids))
         clips = layers.composite()
     # where both objects cover a pixel it shows the first's fill, where only the second does, the second's
     cover = torch.zeros(4, 1, 8, 32, 32)
@@ -397,8 +399,8 @@ def test_the_symmetry_read_out_is_fitted_to_real_paths_and_frees_only_the_datas_
     orbit and a change of size alone."""
     from t2v.data.synthesize import render_scenes
     from t2v.model.paths import clip_paths
+    from t2v.train.inputs import to_clips
     from t2v.train.losses import symmetry_loss
-    from t2v.train.trainer import to_clips
 
     data = DataConfig(frames=8, size=32)
     G = build_generator(ModelConfig(noise_dim=8), MOTION_VOCAB, 8, 32)

@@ -20,8 +20,8 @@ from t2v.judge.binding import judge_pair, unmix
 from t2v.judge.eval_sets import eval_pairs
 from t2v.model.layers import separate
 from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES, parse_scenes
+from t2v.train.inputs import to_clips
 from t2v.train.objects import object_items
-from t2v.train.trainer import to_clips
 
 CFG = DataConfig(n_clips=240, size=32, frames=12, pair_share=0.5)
 

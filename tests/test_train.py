@@ -140,21 +140,21 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
     resumed = tmp_path / "resumed"
     resumed.mkdir()
     per_epoch = yaml.safe_load((straight / "live/params.yaml").read_text())["steps"] // 2
-    real_batch = train_module.Trainer._batch
+    real_inputs = train_module.Trainer.inputs
     calls = {"n": 0}
 
-    def interrupted(self, idx):
+    def interrupted(self, idx, rng):
         calls["n"] += 1
         if calls["n"] == per_epoch + 3:
             raise KeyboardInterrupt  # Ctrl-C at the third step of the second epoch
-        return real_batch(self, idx)
+        return real_inputs(self, idx, rng)
 
-    train_module.Trainer._batch = interrupted
+    train_module.Trainer.inputs = interrupted
     try:
         with pytest.raises(KeyboardInterrupt):
             train_into(cfg, resumed, data)
     finally:
-        train_module.Trainer._batch = real_batch
+        train_module.Trainer.inputs = real_inputs
     assert torch.load(resumed / "state.pt", weights_only=True)["epoch"] == 1
     assert not (resumed / "live").exists(), "an interrupted run's history is built beside, not in place"
     assert _steps(resumed / ".live.partial", "train/loss_d")[0][-1] == per_epoch + 2, (

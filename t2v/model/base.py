@@ -25,10 +25,27 @@ class Generator(nn.Module):
     noise_size: int
 
     def forward(
-        self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
+        self,
+        ids: torch.Tensor,
+        noise: torch.Tensor,
+        slots: torch.Tensor | None = None,
+        second: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """With slots (B,) (0: the first object, 1: the second), each clip's one object as it shows."""
+        """With slots (B,) (0: the first object, 1: the second), each clip's one object as it shows. second:
+        second_rows(ids), found where ids are still on the host; found here when not given, which on a GPU
+        waits for the device."""
         raise NotImplementedError
+
+    def from_host(self, ids: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The clips of prompts ids (B, L) and noise still on the host: second_rows is found there, then both
+        go to the generator's device."""
+        device = next(self.parameters()).device
+        return self(ids.to(device), noise.to(device), second=self.second_rows(ids).to(device))
+
+    def second_rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """(P,) the rows of ids (B, L) whose prompts name a second object. Its length sets the shapes of what
+        the generator draws, so callers find it on the host (on a GPU, from ids there, it is a sync)."""
+        return torch.zeros(0, dtype=torch.long, device=ids.device)
 
     def fitted_parameters(self) -> list[nn.Parameter]:
         """Parameters fitted to the real clips, not adversarially: trained at a higher rate, as smooth

@@ -115,20 +115,26 @@ class LayeredGenerator(Generator):
         return MAX_OBJECTS * self.object_noise_size + LAYOUT_NOISE
 
     def forward(
-        self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
+        self,
+        ids: torch.Tensor,
+        noise: torch.Tensor,
+        slots: torch.Tensor | None = None,
+        second: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Clips (B, 3, T, H, W) of the prompts ids (B, L). With slots (B,) (0: the first object, 1: the
         second), instead each clip's one object as seen (the second with what the first hides taken out), for
-        training."""
-        layers = self.draw(ids, noise)
+        training. second: second_rows(ids) (Generator.forward)."""
+        layers = self.draw(ids, noise, self.second_rows(ids) if second is None else second)
         return layers.composite() if slots is None else layers.visible(slots)
 
-    def draw(self, ids: torch.Tensor, noise: torch.Tensor) -> Layers:
+    def second_rows(self, ids: torch.Tensor) -> torch.Tensor:
+        return torch.nonzero(self.text.has_second(ids)).squeeze(1)
+
+    def draw(self, ids: torch.Tensor, noise: torch.Tensor, rows: torch.Tensor) -> Layers:
         """One layer per object: the prompts' first objects, then the second objects of those that name
-        two."""
+        two (rows)."""
         b = ids.shape[0]
         words = self.text(ids)  # (B, objects, roles, D)
-        rows = torch.nonzero(self.text.has_second(ids)).squeeze(1)
         objects, layout = noise.split([noise.shape[1] - LAYOUT_NOISE, LAYOUT_NOISE], dim=1)
         first, second = objects.reshape(b, MAX_OBJECTS, -1).unbind(dim=1)
         words = torch.cat([words[:, 0], words[rows, 1]])

@@ -53,9 +53,9 @@ class Layers:
         """Each prompt's object `slots` (B,) alone on white, as much of it as shows: (B, 3, T, H, W)."""
         b = self.prompts
         clips = over_white(self.rgb[:b], self.cover[:b])
-        back = slots[self.rows] == 1
-        if back.any():
-            rows = self.rows[back]
-            shown = self.cover[b:][back] * (1.0 - self.cover[rows])
-            clips = clips.index_copy(0, rows, over_white(self.rgb[b:][back], shown))
-        return clips
+        # Every second object is drawn, then kept where its slot asks for it: the shapes are set by the
+        # prompts, not by the slots' values, so a GPU never waits to learn how many there are.
+        back = (slots[self.rows] == 1)[:, None, None, None, None]
+        shown = self.cover[b:] * (1.0 - self.cover[self.rows])
+        behind = torch.where(back, over_white(self.rgb[b:], shown), clips[self.rows])
+        return clips.index_copy(0, self.rows, behind)

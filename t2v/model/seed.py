@@ -47,9 +47,14 @@ class SeedGenerator(Generator):
         return self.frames * self.noise_dim
 
     def forward(
-        self, ids: torch.Tensor, noise: torch.Tensor, slots: torch.Tensor | None = None
+        self,
+        ids: torch.Tensor,
+        noise: torch.Tensor,
+        slots: torch.Tensor | None = None,
+        second: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """slots is ignored: this generator draws one object, so every clip's one object is the clip."""
+        """slots and second are ignored: this generator draws one object, so every clip's one object is the
+        clip."""
         b, t = ids.shape[0], self.frames
         text = mean_embedding(self.embed, ids).unsqueeze(1).expand(b, t, -1)
         z = torch.cat([text, noise.view(b, t, self.noise_dim)], dim=-1).reshape(b * t, -1)

@@ -42,8 +42,8 @@ def generate_blocks(
     generator = generator.to(device)
     for start in range(0, n, GENERATE_BATCH):
         b = min(GENERATE_BATCH, n - start)
-        noise = torch.randn(b, generator.noise_size, generator=rng).to(device)
-        yield to_uint8(generator(encode([prompt] * b, vocab).to(device), noise))
+        noise = torch.randn(b, generator.noise_size, generator=rng)
+        yield to_uint8(generator.from_host(encode([prompt] * b, vocab), noise))
 
 
 def generate(

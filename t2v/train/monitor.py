@@ -20,6 +20,7 @@ from t2v.data.dataset import Dataset
 from t2v.data.vocab import encode
 from t2v.judge.metrics import REAL_DRAWS, diversity, judge_motion
 from t2v.judge.tracks import measure
+from t2v.model.base import Generator
 from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES, Scene, scenes_prompt
 from t2v.video_io import to_uint8
 
@@ -114,13 +115,11 @@ class Monitor:
             self.real.append([[measure(data.clips[i]) for i in draw] for draw in picks])
 
     @torch.no_grad()
-    def observe(
-        self, generator: torch.nn.Module, device: torch.device
-    ) -> tuple[np.ndarray, dict[str, float]]:
+    def observe(self, generator: Generator) -> tuple[np.ndarray, dict[str, float]]:
         """-> (the labelled sample image (labelled_grid), the quick scores)."""
         was_training = generator.training
-        clips = to_uint8(generator.eval()(self.ids.to(device), self.noise.to(device)))
-        samples = to_uint8(generator(self.sample_ids.to(device), self.sample_noise.to(device)))
+        clips = to_uint8(generator.eval().from_host(self.ids, self.noise))
+        samples = to_uint8(generator.from_host(self.sample_ids, self.sample_noise))
         generator.train(was_training)
         k = CLIPS_PER_PROMPT
         moved, varied = [], []
@@ -133,28 +132,28 @@ class Monitor:
         return labelled_grid(samples, self.labels), scores
 
 
-STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "clips_per_s")
+STEP_VALUES = ("loss_d", "loss_g", "d_real", "d_fake")  # what a training step returns
+STEP_METRICS = (*STEP_VALUES, "clips_per_s")
 
 
 class StepLog:
-    """The per-step curves: every `every` steps, the step's values (STEP_METRICS but the last) and the clips/s
-    since the last write, to dvclive's plots and its live summary (`dvc exp show` reads it during a run)."""
+    """The per-step curves: a step's values and the clips/s since the last point, to dvclive's plots and its
+    live summary (`dvc exp show` reads it during a run). The trainer adds a point every train.log_every
+    steps."""
 
-    def __init__(self, live: Live, every: int):
-        self.live, self.every = live, every
-        self._tick, self._clips = time.perf_counter(), 0
+    def __init__(self, live: Live, clips: int):
+        self.live = live
+        self._tick, self._clips = time.perf_counter(), clips
 
     def record(self, step: int, values: list[float], clips: int) -> None:
-        self._clips += clips
-        if step % self.every:
-            return
+        """values: the step's STEP_VALUES; clips: the real clips seen so far."""
         now = time.perf_counter()
-        speed = self._clips / max(now - self._tick, 1e-9)
+        speed = (clips - self._clips) / max(now - self._tick, 1e-9)
         self.live.step = step
         for name, value in zip(STEP_METRICS, [*values, speed]):
             self.live.log_metric(f"train/{name}", round(value, 5))
         self.live.make_summary()
-        self._tick, self._clips = now, 0
+        self._tick, self._clips = now, clips
 
 
 SAMPLES = "samples"  # per-epoch images: {plots}/images/samples/{epoch}.png, a step slider in DVC's views
@@ -193,13 +192,12 @@ def open_live(directory: Path, resume: tuple[int, int] | None) -> Live:
 def log_epoch(
     live: Live,
     monitor: Monitor,
-    generator: torch.nn.Module,
-    device: torch.device,
+    generator: Generator,
     epoch: int,
 ) -> dict[str, float]:
     """Log an epoch's sample image and quick scores; returns the quick scores. The epoch's mean losses are
     not logged: the per-step curves hold them, and each metric logged is a column of `dvc exp show`."""
-    image, scores = monitor.observe(generator, device)
+    image, scores = monitor.observe(generator)
     live.log_image(f"{SAMPLES}/{epoch}.png", image)
     for name, value in scores.items():
         live.log_metric(f"epoch/{name}", value)

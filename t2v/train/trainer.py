@@ -22,12 +22,20 @@ from t2v.errors import T2VError
 from t2v.model import checkpoint
 from t2v.model.base import Generator
 from t2v.model.build import build_discriminator, build_generator
-from t2v.model.layers import separate
 from t2v.model.paths import clip_paths
 from t2v.prompts import MOTIONS
 from t2v.train import heap, losses, objects, state
 from t2v.train.distributed import average, rank_and_world, wrapped
-from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live, partial_history, sample_pairs
+from t2v.train.inputs import StepInputs, gather
+from t2v.train.monitor import (
+    STEP_VALUES,
+    Monitor,
+    StepLog,
+    log_epoch,
+    open_live,
+    partial_history,
+    sample_pairs,
+)
 
 # The generator's fitted read-outs (fill, mask, symmetries, tempo width) are smooth fits to the real clips,
 # not adversarial: at the GAN's rate Adam would take thousands of steps to carry a fill across the colour
@@ -35,12 +43,6 @@ from t2v.train.monitor import Monitor, StepLog, log_epoch, open_live, partial_hi
 # oscillating by a few levels), a fill settles within a level in about 300 steps.
 FIT_LR_SCALE = 25.0
 FIT_BETAS = (0.9, 0.999)
-
-
-def to_clips(frames: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 (B, T, H, W, 3) -> float (B, 3, T, H, W) in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
-    return x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
 
 
 def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
@@ -135,51 +137,74 @@ class Trainer:
         rng = _epoch_generator(self.cfg.seed, self.epoch, self.rank)
         self._set_lr()
         batches = self._epoch_batches()
-        sums = np.zeros(4)
+        sums = torch.zeros(len(STEP_VALUES), device=self.device)
         bar = tqdm(
             batches, desc=f"epoch {self.epoch + 1}/{hyper.epochs}", leave=False, disable=not self.is_main
         )
         for idx in bar:
-            values = self.step(idx, rng)
+            values = self.step(self.inputs(idx, rng))
             sums += values
-            bar.set_postfix(loss_d=f"{values[0]:.3f}", loss_g=f"{values[1]:.3f}")
+            # The step's values stay on the device; they are read back once every log_every steps.
+            if self.steps % hyper.log_every == 0:
+                read = self._read(values, "at")
+                bar.set_postfix(loss_d=f"{read[0]:.3f}", loss_g=f"{read[1]:.3f}")
+                if self.log is not None:
+                    self.log.record(self.steps, read, self.clips)
+        means = self._read(sums / len(batches), "in the epoch by")
         self.epoch += 1
-        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), (sums / len(batches)).round(5).tolist()))
+        return dict(zip(STEP_VALUES, np.round(means, 5).tolist()))
 
-    def step(self, idx: torch.Tensor, rng: torch.Generator) -> list[float]:
-        """One training step on items idx: batch, D, G, EMA, log. Returns loss_d, loss_g, D(real), D(fake)."""
+    def inputs(self, idx: torch.Tensor, rng: torch.Generator) -> StepInputs:
+        """Items idx's step inputs, gathered on the host (t2v.train.inputs)."""
+        return gather(self.items, self.data.clips, idx, rng, self.G.noise_size, self.G.second_rows)
+
+    def step(self, host: StepInputs) -> torch.Tensor:
+        """One training step on inputs gathered on the host: D, G, EMA. Returns loss_d, loss_g, D(real),
+        D(fake) as one tensor on the device: nothing here waits for the device."""
         hyper = self.cfg.train
-        real, prompt, ids, labels = self._batch(idx)
-        wrong, noise = self._draw(idx, rng)
-
-        # (1) Update D: real objects with their words read real; fakes and real objects with other words
-        # (another object's, or their own with the other object's motion), fake. The generator draws each
-        # item's whole prompt; the fake is the item's object as it shows, judged by its own words. The ink
-        # paths are computed once per batch: both steps and every path term read them (the fakes' keeps its
-        # graph for G).
-        with self.autocast:
-            fake = self.G_train(prompt, noise, self.items.slot[idx].to(self.device))
-            fake_path = clip_paths(fake)
-            with torch.no_grad():
-                real_path = clip_paths(real)
-            batch = losses.Batch(real, fake, ids, labels, real_path, fake_path)
-            loss_d, s_real, s_fake = losses.discriminator_loss(self.D_train, batch, wrong=wrong, cfg=hyper)
+        inputs = host.to(self.device)
+        batch, loss_d, s_real, s_fake = self.discriminator_loss(inputs)
         _optimise(self.opt_d, loss_d)
-
-        # (2) Update G: fakes should read real for their text, show what it names and vary as the data.
-        # D is used unwrapped and frozen: this step neither updates it nor syncs its weight gradients.
-        with frozen(self.D), self.autocast:
-            loss_g, path_fit = losses.generator_loss(
-                self.D, batch, readouts=self.G.readouts(ids), cfg=hyper, group=self.cfg.model.group
-            )
+        loss_g, path_fit = self.generator_loss(batch, inputs)
         self._optimise_generator(loss_g, path_fit)
 
-        # (3) EMA of G, only when sampled from.
+        # The EMA of G, only when sampled from.
         if self.G_ema is not None:
             _update_ema(self.G_ema, self.G, min(hyper.ema, (1 + self.steps) / (10 + self.steps)))
 
-        # (4) Log.
-        return self._record(loss_d, loss_g, s_real, s_fake, clips=len(idx) * self.world)
+        self.steps += 1
+        self.clips += len(inputs.own) * self.world
+        return torch.stack([loss_d, loss_g, s_real.float().mean(), s_fake.float().mean()]).detach()
+
+    def discriminator_loss(self, inputs: StepInputs) -> tuple[losses.Batch, torch.Tensor, ...]:
+        """D's loss on inputs on the device: real objects with their words read real; fakes and real objects
+        with other words (another object's, or their own with the other object's motion), fake. The generator
+        draws each item's whole prompt; the fake is the item's object as it shows, judged by its own words.
+        The ink paths are computed once per batch: both steps and every path term read them (the fakes' keeps
+        its graph for G). Returns the batch, the loss, and D's scores on real and fake."""
+        real = inputs.real()  # in full precision: separating two objects solves a 2x2 system per pixel
+        with self.autocast:
+            fake = self.G_train(inputs.prompt, inputs.noise, inputs.slots, second=inputs.second)
+            fake_path = clip_paths(fake)
+            with torch.no_grad():
+                real_path = clip_paths(real)
+            batch = losses.Batch(real, fake, inputs.own, inputs.labels, real_path, fake_path)
+            return batch, *losses.discriminator_loss(
+                self.D_train, batch, wrong=inputs.wrong, cfg=self.cfg.train
+            )
+
+    def generator_loss(self, batch: losses.Batch, inputs: StepInputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's loss: fakes should read real for their text, show what it names and vary as the data. D is
+        used unwrapped and frozen: this step neither updates it nor syncs its weight gradients. Returns the
+        loss and its path terms (_optimise_generator)."""
+        with frozen(self.D), self.autocast:
+            return losses.generator_loss(
+                self.D,
+                batch,
+                readouts=self.G.readouts(inputs.own),
+                cfg=self.cfg.train,
+                group=self.cfg.model.group,
+            )
 
     def _optimise_generator(self, loss: torch.Tensor, path_fit: torch.Tensor) -> None:
         """One generator step in which the spread parameters take only the gradient of the path terms
@@ -218,47 +243,16 @@ class Trainer:
         )
         return [b.view(-1, group)[self.rank :: self.world].flatten() for b in plan]
 
-    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Items idx on the device: the real objects as they show (B, 3, T, H, W), the prompts their clips
-        were drawn from (what the generator reads), the objects' own words and their labels (shape, colour,
-        motion)."""
-        items = self.items
-        real = to_clips(self.data.clips[items.clip[idx].numpy()], self.device)
-        paired = torch.nonzero(items.paired[idx]).squeeze(1)
-        if len(paired):
-            real[paired] = separate(real[paired], items.fills[idx[paired]].to(self.device))
-        to = self.device
-        return real, items.ids[idx].to(to), items.own[idx].to(to), items.labels[idx].to(to)
-
-    def _draw(self, idx: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Wrong words for each item (its own with the other object's motion where that differs, else the
-        batch's words rolled by a random shift) and the generator's noise."""
-        own, swapped = self.items.own[idx], self.items.swapped[idx]
-        wrong = own.roll(int(torch.randint(1, max(2, len(own)), (1,), generator=rng)), dims=0)
-        swap = (swapped != own).any(dim=1, keepdim=True)
-        wrong = torch.where(swap, swapped, wrong)
-        return wrong.to(self.device), torch.randn(len(own), self.G.noise_size, generator=rng).to(self.device)
-
-    def _record(
-        self,
-        loss_d: torch.Tensor,
-        loss_g: torch.Tensor,
-        s_real: torch.Tensor,
-        s_fake: torch.Tensor,
-        clips: int,
-    ) -> list[float]:
-        """Count the step, stop on a non-finite loss, and log the step's values; returns them."""
-        self.steps += 1
-        self.clips += clips
-        values = [loss_d.item(), loss_g.item(), s_real.float().mean().item(), s_fake.float().mean().item()]
-        if not all(np.isfinite(values)):
+    def _read(self, values: torch.Tensor, when: str) -> list[float]:
+        """values read back to the host; a non-finite one stops the run (the last epoch's state is kept)."""
+        read = values.tolist()
+        if not all(np.isfinite(read)):
+            found = ", ".join(f"{k}={v}" for k, v in zip(STEP_VALUES, read))
             raise T2VError(
-                f"non-finite loss at epoch {self.epoch + 1} step {self.steps} (loss_d={values[0]}, "
-                f"loss_g={values[1]}): stopped; the last good checkpoint is kept. Try a lower train.lr"
+                f"non-finite loss {when} epoch {self.epoch + 1} step {self.steps} ({found}): stopped; the "
+                "last good checkpoint is kept. Try a lower train.lr"
             )
-        if self.log is not None:
-            self.log.record(self.steps, values, clips)
-        return values
+        return read
 
     def n_params(self) -> dict:
         return {
@@ -292,7 +286,7 @@ def train(
                 print(f"resuming from {state_path} at epoch {trainer.epoch}/{cfg.train.epochs}")
             history = partial_history(live_dir, resumed)
             live = open_live(history, (trainer.steps, trainer.epoch) if resumed else None)
-            trainer.log = StepLog(live, cfg.train.log_every)
+            trainer.log = StepLog(live, trainer.clips)
             pairs = sample_pairs(cfg.data, data.prompts)
             monitor = Monitor(data, heldout_pairs(cfg.data), vocab, trainer.G.noise_size, cfg.seed, pairs)
         while trainer.epoch < cfg.train.epochs:
@@ -302,7 +296,7 @@ def train(
             if main:
                 # The epoch's history first, then the state that claims it: a run stopped while dvclive
                 # writes the epoch's image resumes before that epoch and writes the image again whole.
-                scores = log_epoch(live, monitor, trainer.G, device, trainer.epoch)
+                scores = log_epoch(live, monitor, trainer.G, trainer.epoch)
                 state.save(trainer, state_path)
                 print(
                     f"epoch {trainer.epoch}/{cfg.train.epochs}: "
