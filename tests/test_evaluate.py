@@ -1,5 +1,7 @@
 """The summaries DVC reads: a short headline of metrics, and per-group rows for its bar plots."""
 
+import numpy as np
+
 from t2v.judge.metrics import Verdict, score, score_diversity
 from t2v.prompts import MOTIONS, SHAPES, Scene
 from t2v.sample.evaluate import breakdown, headline
@@ -38,3 +40,20 @@ def test_breakdown_has_a_row_per_split_motion_shape_and_colour():
     assert rows["shape: circle"]["motion"] == 0.0 and rows["shape: square"]["motion"] == 1.0
     assert rows["shape: triangle"]["diversity"] == 0.2 and rows["split: seen"]["diversity"] == 0.8
     assert rows["motion: shrinking"]["motion"] == round(2 / 3, 4) and rows["colour: red"]["colour"] == 1.0
+
+
+def test_what_the_judge_saw_says_pass_or_the_motion_it_judged_with_each_fault():
+    """The gallery's line per object: a passing object reads as passing (not "right", which reads as a
+    direction), a failing one names what it moved as and each fault with its measure."""
+    from t2v.data.synthesize import render_prompt
+    from t2v.judge.metrics import judge
+    from t2v.judge.tracks import measure
+    from t2v.sample.evaluate import what_it_saw
+    from tests.conftest import tiny_config
+
+    scene = Scene("square", "moving left", "red")
+    cfg = tiny_config(data={"size": 64, "frames": 10}).data
+    clip = render_prompt((scene,), 1, cfg, np.random.default_rng(0))[0]
+    for frames, expected in ((clip, "passes, moving as asked"), (clip[::-1], "judged moving right; ")):
+        track = measure(frames)
+        assert expected in what_it_saw(scene, track, judge(frames, scene, track))

@@ -42,7 +42,7 @@ def passes(verdict: Verdict) -> bool:
 def what_it_saw(scene: Scene, track: Track, verdict: Verdict) -> str:
     """The judge's account of one object: what it moved as, and each fault with its measure and bound."""
     if passes(verdict):
-        return f"{scene.prompt()}: right"
+        return f"{scene.prompt()}: passes, moving as asked"
     return f"{scene.prompt()}: judged {judged_motion(track, scene, verdict)}; " + "; ".join(verdict.faults)
 
 
