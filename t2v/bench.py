@@ -104,23 +104,29 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dict:
+def bench_train(
+    cfg: Config, arch: str, steps: int, device: torch.device, batch_size: int | None = None
+) -> dict:
+    """One epoch of about `steps` steps timed after a warm-up epoch, at batch_size (train.batch_size when
+    None); on CUDA with the peak memory allocated."""
     from t2v.data.vocab import build_vocab
     from t2v.train.trainer import Trainer
 
+    batch_size = batch_size or cfg.train.batch_size
     run_cfg = Config(**{**cfg.__dict__})
     run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
+    run_cfg.train = type(cfg.train)(**{**cfg.train.__dict__, "batch_size": batch_size})
     share = cfg.data.pair_share if arch == "layered" else 0.0  # the seed generator draws one object
     data = generate_dataset(
-        DataConfig(
-            **{**cfg.data.__dict__, "n_clips": cfg.train.batch_size * (steps + 2), "pair_share": share}
-        ),
+        DataConfig(**{**cfg.data.__dict__, "n_clips": batch_size * (steps + 2), "pair_share": share}),
         cfg.seed,
     )
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
     trainer.run_epoch()  # first epoch includes warm-up; time a second one
     clips_before = trainer.clips
     _sync(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     trainer.run_epoch()
     _sync(device)
@@ -129,6 +135,10 @@ def bench_train(cfg: Config, arch: str, steps: int, device: torch.device) -> dic
     flops = flops_per_clip(trainer)
     return {
         "arch": arch,
+        "batch_size": batch_size,
+        "peak_memory_mb": round(torch.cuda.max_memory_allocated(device) / 2**20)
+        if device.type == "cuda"
+        else None,
         "size": cfg.data.size,
         "frames": cfg.data.frames,
         "clips_per_s": round(clips / seconds, 1),
@@ -264,10 +274,16 @@ def run_benchmark(
     print("rendering: t2v vs the tutorial's PIL + PNG writer ...", flush=True)
     report["render"] = bench_render(render_clips)
     print("training throughput ...", flush=True)
-    report["train"] = [bench_train(cfg, arch, steps=10, device=device) for arch in ("layered", "seed")]
-    peak = report["peak_gflops"]["float32"]
+    report["train"] = [
+        bench_train(cfg, arch, steps=10, device=device, batch_size=batch)
+        for arch, batch in (("layered", 64), ("layered", 256), ("seed", None))
+    ]
+    # The step runs in bf16 on CUDA (train.amp): its share is of the bf16 peak there, of fp32 elsewhere.
+    peak_dtype = "bfloat16" if device.type == "cuda" and cfg.train.amp == "bf16" else "float32"
+    peak = report["peak_gflops"][peak_dtype]
     for t in report["train"]:
-        t["fraction_of_fp32_peak"] = round(t["achieved_gflops"] / peak, 3)
+        t["fraction_of_peak"] = round(t["achieved_gflops"] / peak, 3)
+        t["peak_dtype"] = peak_dtype
     report["sample"] = bench_sample(Path("models/generator.pt"), 1024, device)
     report["generate_memory"] = bench_generate_memory(Path("models/generator.pt"))
     if repro:
@@ -280,9 +296,9 @@ def run_benchmark(
     )
     for t in report["train"]:
         print(
-            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']} on {t['device']}: "
+            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']}, batch {t['batch_size']}, {t['device']}: "
             f"{t['gflop_per_clip']} GFLOP/clip, {t['achieved_gflops']} GFLOP/s = "
-            f"{t['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak ({peak})"
+            f"{t['fraction_of_peak']:.0%} of the {peak_dtype} matmul peak ({peak})"
         )
     if report["sample"]:
         print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")
@@ -294,5 +310,27 @@ def run_benchmark(
             print(f"{stage:17s} {s['seconds']:>7} s  peak RSS {s['peak_rss_mb']} MB")
         print(f"dvc repro total   {report['repro']['total_s']} s")
     write_json(out, report)
-    print(f"benchmark written to {out}")
+    print(f"benchmark written to {out}\n\nTo paste into an issue:\n\n{issue_block(report)}")
     return report
+
+
+def issue_block(report: dict) -> str:
+    """The training figures as a markdown block for an issue: the machine, then per architecture and batch
+    the clips/s, the share of the matmul peak and the peak memory."""
+    machine, first = report["machine"], report["train"][0]
+    rows = [
+        f"| {t['arch']} | {t['batch_size']} | {t['clips_per_s']} | {t['achieved_gflops']} | "
+        f"{t['fraction_of_peak']:.1%} of {t['peak_dtype']} | "
+        f"{'-' if t['peak_memory_mb'] is None else t['peak_memory_mb']} |"
+        for t in report["train"]
+    ]
+    return "\n".join(
+        [
+            f"`t2v bench` on {machine['device']} ({machine['name'] or 'unnamed'}), torch {machine['torch']}, "
+            f"{machine['cpu_count']} CPU cores, clips of {first['size']}px x {first['frames']} frames",
+            "",
+            "| arch | batch | clips/s | GFLOP/s | share of the matmul peak | peak memory, MB |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *rows,
+        ]
+    )

@@ -2,7 +2,7 @@ import json
 
 import yaml
 
-from t2v.bench import run_benchmark
+from t2v.bench import issue_block, run_benchmark
 from t2v.config import config_to_dict
 from tests.conftest import tiny_config
 
@@ -15,11 +15,20 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
     assert saved == json.loads(json.dumps(report))
     render = saved["render"]
     assert render["tutorial_files"] == 40 * (10 + 1) and render["t2v_files"] == 3
-    assert render["speedup"] > 0 and {t["arch"] for t in saved["train"]} == {"layered", "seed"}
+    assert render["speedup"] > 0
+    assert [(t["arch"], t["batch_size"]) for t in saved["train"]] == [
+        ("layered", 64),
+        ("layered", 256),
+        ("seed", 16),
+    ]
     assert saved["sample"] is None  # no trained model in this directory
     assert saved["peak_gflops"]["float32"] > 0 and saved["machine"]["device"] == "cpu"
     for train in saved["train"]:
-        assert train["gflop_per_clip"] > 0 and 0 < train["fraction_of_fp32_peak"] < 2, train
+        assert train["gflop_per_clip"] > 0 and 0 < train["fraction_of_peak"] < 2, train
+        assert train["peak_dtype"] == "float32" and train["peak_memory_mb"] is None  # no CUDA here
+    block = issue_block(saved).splitlines()
+    assert block[0].startswith("`t2v bench` on cpu") and len(block) == 4 + len(saved["train"])
+    assert block[4].startswith("| layered | 64 | ")
 
 
 def test_benchmark_refuses_an_unknown_device_in_one_line(tmp_path):
