@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -94,13 +95,25 @@ def test_ctrl_c_in_a_fresh_training_run_keeps_the_model_and_its_history_then_res
         text=True,
         start_new_session=True,
     )
-    first_epoch = repo / "reports/.train.partial/plots/images/samples/1.png"
+    lines: list[str] = []
+
+    def read_output() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
+    # The epoch's summary line (not its progress bar) is printed once its state is saved: from there a
+    # stopped run has something to resume.
     deadline = time.time() + 300
-    while not first_epoch.exists() and proc.poll() is None and time.time() < deadline:
+    while not any(line.startswith("epoch 1/8: loss_d=") for line in lines) and proc.poll() is None:
+        assert time.time() < deadline, "".join(lines)
         time.sleep(0.1)
     assert proc.poll() is None, "training ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group: dvc and the stage
-    out, _ = proc.communicate(timeout=120)
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    out = "".join(lines)
     assert proc.returncode != 0
     assert "earlier outputs are intact" in out and "Traceback" not in out, out
     after = snapshot(repo)
