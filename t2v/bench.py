@@ -105,24 +105,31 @@ def _sync(device: torch.device) -> None:
 
 
 def bench_train(
-    cfg: Config, arch: str, steps: int, device: torch.device, batch_size: int | None = None
+    cfg: Config,
+    arch: str,
+    steps: int,
+    device: torch.device,
+    batch_size: int | None = None,
+    compiled: bool = False,
 ) -> dict:
-    """One epoch of about `steps` steps timed after a warm-up epoch, at batch_size (train.batch_size when
-    None); on CUDA with the peak memory allocated."""
+    """One epoch of about `steps` steps timed after a warm-up epoch (which compiles, with compiled: see
+    train.compile), at batch_size (train.batch_size when None); on CUDA with the peak memory allocated."""
     from t2v.data.vocab import build_vocab
     from t2v.train.trainer import Trainer
 
     batch_size = batch_size or cfg.train.batch_size
     run_cfg = Config(**{**cfg.__dict__})
     run_cfg.model = type(cfg.model)(**{**cfg.model.__dict__, "arch": arch})
-    run_cfg.train = type(cfg.train)(**{**cfg.train.__dict__, "batch_size": batch_size})
+    run_cfg.train = type(cfg.train)(**{**cfg.train.__dict__, "batch_size": batch_size, "compile": compiled})
     share = cfg.data.pair_share if arch == "layered" else 0.0  # the seed generator draws one object
     data = generate_dataset(
         DataConfig(**{**cfg.data.__dict__, "n_clips": batch_size * (steps + 2), "pair_share": share}),
         cfg.seed,
     )
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
+    start = time.perf_counter()
     trainer.run_epoch()  # first epoch includes warm-up; time a second one
+    warm_up = time.perf_counter() - start
     clips_before = trainer.clips
     _sync(device)
     if device.type == "cuda":
@@ -136,6 +143,8 @@ def bench_train(
     return {
         "arch": arch,
         "batch_size": batch_size,
+        "compiled": compiled,
+        "warm_up_s": round(warm_up, 1),
         "peak_memory_mb": round(torch.cuda.max_memory_allocated(device) / 2**20)
         if device.type == "cuda"
         else None,
@@ -253,7 +262,10 @@ def run_benchmark(
     params: str | Path = "params.yaml",
     render_clips: int = 10_000,
     device_name: str | None = None,
+    compiled: bool = True,
 ) -> dict:
+    """Every figure of docs/benchmark.md, written to out; compiled: also the layered step under train.compile
+    (its warm-up compiles for minutes on a CPU)."""
     cfg = load_config(params)
     from t2v.devices import check_device_name, resolve_device
 
@@ -274,10 +286,15 @@ def run_benchmark(
     print("rendering: t2v vs the tutorial's PIL + PNG writer ...", flush=True)
     report["render"] = bench_render(render_clips)
     print("training throughput ...", flush=True)
+    runs = [("layered", 64, False), ("layered", 256, False), ("seed", None, False)]
     report["train"] = [
-        bench_train(cfg, arch, steps=10, device=device, batch_size=batch)
-        for arch, batch in (("layered", 64), ("layered", 256), ("seed", None))
+        bench_train(cfg, arch, steps=10, device=device, batch_size=batch, compiled=compiled)
+        for arch, batch, compiled in runs + ([("layered", 64, True)] if compiled else [])
     ]
+    if compiled:  # the same step eager and compiled, in this run
+        report["compile_speedup"] = round(
+            report["train"][-1]["clips_per_s"] / report["train"][0]["clips_per_s"], 3
+        )
     # The step runs in bf16 on CUDA (train.amp): its share is of the bf16 peak there, of fp32 elsewhere.
     peak_dtype = "bfloat16" if device.type == "cuda" and cfg.train.amp == "bf16" else "float32"
     peak = report["peak_gflops"][peak_dtype]
@@ -296,9 +313,15 @@ def run_benchmark(
     )
     for t in report["train"]:
         print(
-            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']}, batch {t['batch_size']}, {t['device']}: "
+            f"train    {t['clips_per_s']:>9} clips/s  {t['arch']}, batch {t['batch_size']}, {t['device']}"
+            f"{', compiled' if t['compiled'] else ''}: "
             f"{t['gflop_per_clip']} GFLOP/clip, {t['achieved_gflops']} GFLOP/s = "
             f"{t['fraction_of_peak']:.0%} of the {peak_dtype} matmul peak ({peak})"
+        )
+    if compiled:
+        print(
+            f"train.compile: {report['compile_speedup']}x eager "
+            f"(warm-up {report['train'][-1]['warm_up_s']} s)"
         )
     if report["sample"]:
         print(f"sample   {report['sample']['clips_per_s']:>9} clips/s")
@@ -319,7 +342,8 @@ def issue_block(report: dict) -> str:
     the clips/s, the share of the matmul peak and the peak memory."""
     machine, first = report["machine"], report["train"][0]
     rows = [
-        f"| {t['arch']} | {t['batch_size']} | {t['clips_per_s']} | {t['achieved_gflops']} | "
+        f"| {t['arch']}{' (compiled)' if t['compiled'] else ''} | {t['batch_size']} | {t['clips_per_s']} | "
+        f"{t['achieved_gflops']} | "
         f"{t['fraction_of_peak']:.1%} of {t['peak_dtype']} | "
         f"{'-' if t['peak_memory_mb'] is None else t['peak_memory_mb']} |"
         for t in report["train"]

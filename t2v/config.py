@@ -92,6 +92,7 @@ class TrainConfig:
     energy_weight: float = knob(4.0, lo=0.0, hi=100.0)
     ema: float = knob(0.0, lo=0.0, hi=0.99999)
     amp: Literal["bf16", "off"] = "bf16"
+    compile: bool = False
     log_every: int = knob(10, lo=1)
 
 

@@ -10,16 +10,18 @@ from tests.conftest import tiny_config
 def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(config_to_dict(tiny_config())))
-    report = run_benchmark(tmp_path / "bench.json", params=tmp_path / "params.yaml", render_clips=40)
+    report = run_benchmark(
+        tmp_path / "bench.json", params=tmp_path / "params.yaml", render_clips=40, compiled=False
+    )
     saved = json.loads((tmp_path / "bench.json").read_text())
     assert saved == json.loads(json.dumps(report))
     render = saved["render"]
     assert render["tutorial_files"] == 40 * (10 + 1) and render["t2v_files"] == 3
     assert render["speedup"] > 0
-    assert [(t["arch"], t["batch_size"]) for t in saved["train"]] == [
-        ("layered", 64),
-        ("layered", 256),
-        ("seed", 16),
+    assert [(t["arch"], t["batch_size"], t["compiled"]) for t in saved["train"]] == [
+        ("layered", 64, False),
+        ("layered", 256, False),
+        ("seed", 16, False),
     ]
     assert saved["sample"] is None  # no trained model in this directory
     assert saved["peak_gflops"]["float32"] > 0 and saved["machine"]["device"] == "cpu"

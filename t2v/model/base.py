@@ -47,6 +47,11 @@ class Generator(nn.Module):
         the generator draws, so callers find it on the host (on a GPU, from ids there, it is a sync)."""
         return torch.zeros(0, dtype=torch.long, device=ids.device)
 
+    def compile_for_training(self, mode: str | None) -> None:
+        """torch.compile what a training step runs of this generator (train.compile), in place. Here the whole
+        forward: its shapes are the batch's alone."""
+        self.compile(mode=mode, dynamic=False)
+
     def fitted_parameters(self) -> list[nn.Parameter]:
         """Parameters fitted to the real clips, not adversarially: trained at a higher rate, as smooth
         fits."""

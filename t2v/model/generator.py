@@ -95,6 +95,12 @@ class LayeredGenerator(Generator):
         nn.init.normal_(self.step.weight, std=0.01)
         nn.init.zeros_(self.step.bias)
 
+    def compile_for_training(self, mode: str | None) -> None:
+        """Only the motion loop, the many small operations per frame, and for any number of objects: a batch
+        draws its own number of second objects, and the sprite's affine grid (sprite.coverage) has no backward
+        for a size that is not a number."""
+        self._track = torch.compile(self._track, mode=mode, dynamic=True)
+
     def fitted_parameters(self) -> list[nn.Parameter]:
         readouts = (self.paint, self.mask, self.symmetry)
         return [p for layer in readouts for p in layer.parameters()] + self.spread_parameters()

@@ -130,6 +130,19 @@ class Trainer:
         self.autocast = torch.autocast(
             "cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.train.amp == "bf16"
         )
+        self.cuda_graphs = cfg.train.compile and device.type == "cuda"
+        if cfg.train.compile:
+            self._compile()
+
+    def _compile(self) -> None:
+        """train.compile: D's forward and the generator's hot part (Generator.compile_for_training) under
+        torch.compile, replayed as CUDA graphs on CUDA. The EMA copy, sampled from, stays eager."""
+        # G's step takes the path terms' gradient with retain_graph, which a compiled backward's donated
+        # buffers forbid.
+        torch._functorch.config.donated_buffer = False
+        mode = "reduce-overhead" if self.cuda_graphs else None
+        self.D.compile(mode=mode, dynamic=False)
+        self.G.compile_for_training(mode)
 
     def run_epoch(self) -> dict:
         """Train one epoch; returns its mean losses and D scores."""
@@ -162,6 +175,8 @@ class Trainer:
         """One training step on inputs gathered on the host: D, G, EMA. Returns loss_d, loss_g, D(real),
         D(fake) as one tensor on the device: nothing here waits for the device."""
         hyper = self.cfg.train
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()  # the last step's graph outputs may be overwritten
         inputs = host.to(self.device)
         batch, loss_d, s_real, s_fake = self.discriminator_loss(inputs)
         _optimise(self.opt_d, loss_d)
