@@ -6,6 +6,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from PIL.ImageColor import colormap as COLOUR_NAMES  # the CSS colour names: a word that is one is a colour
+
 from t2v.errors import T2VError
 
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
@@ -94,17 +96,64 @@ def tokenize(prompt: str) -> list[str]:
     return prompt.lower().split()
 
 
-def suggest(word: str, known: tuple[str, ...] | list[str] = KNOWN_WORDS) -> str:
-    close = difflib.get_close_matches(word, known, n=3, cutoff=0.5)
-    return f"'{word}' (did you mean {' or '.join(repr(c) for c in close)}?)" if close else f"'{word}'"
+def role_of_unknown(words: list[str], i: int) -> str:
+    """The grammar's role (ROLES) that the unknown word words[i] stands in: a colour name is a colour; else,
+    in its object's words, one after the shape stands in the motion, one just before the shape in the
+    colour, any other in the shape."""
+    word = words[i]
+    if word in COLOUR_NAMES:
+        return "colour"
+    start = max((j + 1 for j, w in enumerate(words[:i]) if w == CONJUNCTION), default=0)
+    if any(w in SHAPES for w in words[start:i]):
+        return "motion"
+    return "colour" if i + 1 < len(words) and words[i + 1] in SHAPES else "shape"
+
+
+def role_words(role: str) -> tuple[str, ...]:
+    """What may stand in a role: colours, shapes, or the motions' phrases."""
+    return {"colour": tuple(COLOURS), "shape": SHAPES, "motion": MOTIONS}[role]
+
+
+def grouped(phrases: list[str] | tuple[str, ...]) -> str:
+    """Phrases written short, those with one first word together: 'moving up/down, shrinking'."""
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        head, _, rest = phrase.partition(" ")
+        groups.setdefault(head, []).append(rest)
+    return ", ".join(
+        " ".join([head, "/".join(filter(None, rests))]).strip() for head, rests in groups.items()
+    )
+
+
+def suggest(word: str, role: str, known: tuple[str, ...] | list[str]) -> str:
+    """An unknown word named with its role and what could stand there: the role's words spelled like it, or,
+    where none is, all of them (of those in known)."""
+    if role == "motion":
+        choices = [w for w in sorted(MOTION_WORDS) if w in known]
+        listed = [m for m in MOTIONS if all(w in known for w in m.split())]
+    else:
+        choices = listed = [w for w in role_words(role) if w in known]
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:
+        return f"{role} '{word}' (did you mean {' or '.join(repr(c) for c in close)}?)"
+    return f"{role} '{word}' (the {role}s: {grouped(listed)})"
 
 
 def check_known(words: list[str], known: tuple[str, ...] | list[str], what: str) -> None:
-    """Fail with one line naming every unknown word and its closest known words."""
-    unknown = [w for w in dict.fromkeys(words) if w not in known]
+    """Fail with one line naming every unknown word, the role it stands in and the known words that could."""
+    unknown: dict[str, int] = {}  # each unknown word at its first place
+    for i, word in enumerate(words):
+        if word not in known:
+            unknown.setdefault(word, i)
     if unknown:
-        named = ", ".join(suggest(w[:30], known) for w in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-        raise T2VError(f"unknown word{'s' * (len(unknown) > 1)} in {what}: {named}")
+        named = "; ".join(
+            f"'{CONJUNCTION}' (one object a prompt here)"
+            if w == CONJUNCTION
+            else suggest(w[:30], role_of_unknown(words, i), known)
+            for w, i in list(unknown.items())[:3]
+        )
+        more = "; ..." if len(unknown) > 3 else ""
+        raise T2VError(f"unknown word{'s' * (len(unknown) > 1)} in {what}: {named}{more}")
 
 
 def parse_prompt(prompt: str) -> Scene:

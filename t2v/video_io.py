@@ -4,6 +4,7 @@ grid."""
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 from collections.abc import Iterable, Iterator
@@ -57,7 +58,7 @@ GIF_COLOURS = 32  # flat sprites on white need few; a shared, undithered palette
 PALETTE_ROWS = 4096
 
 
-def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
+def _write_gif(frames: np.ndarray, path: Path | io.BytesIO, fps: int) -> None:
     """One palette for every frame (a colour cannot flicker between frames) and no dithering (a flat fill
     stays flat). Clips with at most GIF_COLOURS colours keep them exactly where the palette sees every row
     (up to PALETTE_ROWS rows of frames: a grid of 4 clips at the default size has 5,220)."""
@@ -69,7 +70,16 @@ def _write_gif(frames: np.ndarray, path: Path, fps: int) -> None:
         GIF_COLOURS, method=Image.Quantize.MEDIANCUT
     )
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    images[0].save(
+        path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0
+    )
+
+
+def gif_bytes(clip: np.ndarray, fps: int = 8, scale: int = 3) -> bytes:
+    """One uint8 clip (T, H, W, 3) as an animated GIF, upscaled, in memory (t2v serve)."""
+    buffer = io.BytesIO()
+    _write_gif(clip.repeat(scale, axis=1).repeat(scale, axis=2), buffer, fps)
+    return buffer.getvalue()
 
 
 @contextlib.contextmanager

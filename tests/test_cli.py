@@ -1,14 +1,19 @@
+import argparse
+import os
+import shutil
 import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from t2v.cli import main
 from t2v.prompts import COLOURS, DEFAULT_COLOUR
+from tests.conftest import ROOT
 
 
 def test_generate_writes_uint8_clips_and_the_same_seed_gives_the_same_clips(tiny_model, tmp_path, capsys):
@@ -285,3 +290,61 @@ def test_a_grid_of_256_clips_is_written_in_bounded_memory(tmp_path):
     assert result.returncode == 0, result.stderr
     grown_mb = int(result.stdout.split()[-1]) / 1024
     assert grown_mb < 700, f"peak RSS grew by {grown_mb:.0f} MB while rendering"
+
+
+def test_every_option_has_help_and_shows_its_default(monkeypatch):
+    from t2v.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", "400")  # one line per option: a default is never split
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"generate", "render", "words", "bench", "noise", "check-params"} <= set(commands)
+    for name, command in commands.items():
+        text = command.format_help()
+        for action in command._actions:
+            assert action.help, f"t2v {name} {action.dest} has no help"
+            if (
+                action.default is not None
+                and action.default is not False
+                and action.default != argparse.SUPPRESS
+            ):
+                assert f"(default: {action.default})" in text, (name, action.dest)
+    assert "(default: models/generator.pt of the t2v repository" in commands["generate"].format_help()
+
+
+def test_words_and_generate_help_list_the_language_and_what_the_repository_held_out(tmp_path):
+    from t2v.prompts import COLOURS, MOTION_WORDS, SHAPES
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["data"]["heldout"] = [["triangle", "shrinking"]]
+    params["data"]["heldout_pairings"] = [["red", "yellow"]]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "sub").mkdir()
+    words = _run_cli(["words"], tmp_path / "sub", env={**os.environ, "COLUMNS": "100"})
+    assert words.returncode == 0, words.stderr
+    listed = words.stdout
+    for word in (*COLOURS, *SHAPES, *MOTION_WORDS):
+        assert word in listed, word
+    assert (
+        "triangle shrinking" in listed and "red + yellow" in listed and "circle moving up-right" not in listed
+    )
+    assert str(tmp_path / "params.yaml") in listed
+    helped = _run_cli(["generate", "--help"], tmp_path / "sub", env={**os.environ, "COLUMNS": "100"}).stdout
+    assert listed in helped
+
+
+def test_the_default_model_is_the_repositorys_or_the_error_says_where_it_looked(tiny_model, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "models").mkdir(parents=True)
+    (repo / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copy(tiny_model, repo / "models/generator.pt")
+    (repo / "reports").mkdir()
+    made = _run_cli(["generate", "circle moving up", "-o", "x.npy", "--n", "1"], repo / "reports")
+    assert made.returncode == 0 and (repo / "reports/x.npy").exists(), made.stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    _one_line_error(
+        _run_cli(["generate", "circle moving up", "-o", "x.npy"], outside),
+        f"no t2v repository at or above '{outside}' (no dvc.yaml)",
+    )

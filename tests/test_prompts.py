@@ -62,6 +62,32 @@ def test_bad_prompts_get_one_clear_line(prompt, fragment):
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "prompt, fragment",
+    [
+        ("purple circle moving up", "colour 'purple' (the colours: red, green, blue, yellow)"),
+        ("big circle moving up", "colour 'big' (the colours: red, green, blue, yellow)"),
+        ("rde circle moving up", "colour 'rde' (did you mean 'red'?)"),
+        ("hexagon moving up", "shape 'hexagon' (the shapes: circle, square, triangle)"),
+        ("red hexagon moving up", "shape 'hexagon' (the shapes: circle, square, triangle)"),
+        ("circle flying", "motion 'flying' (the motions: moving up/down/left/right/up-right/up-left/"),
+        ("circle moving upp", "motion 'upp' (did you mean 'up'?)"),
+        ("circle rotatng clockwise", "motion 'rotatng' (did you mean 'rotating'?)"),
+        (
+            "circle moving up and purple square flying",
+            "colour 'purple' (the colours: red, green, blue, yellow); "
+            "motion 'flying' (the motions: moving up/",
+        ),
+    ],
+)
+def test_an_unknown_word_gets_the_words_of_its_role(prompt, fragment):
+    """Suggestions come from the role the word stands in, by its place in '[colour] shape motion': spelled
+    like it, or else the role's every word; never a near spelling from another role ('purple' is not 'up')."""
+    with pytest.raises(T2VError) as err:
+        parse_scenes(prompt)
+    assert fragment in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
