@@ -48,7 +48,7 @@ def test_what_the_judge_saw_says_pass_or_the_motion_it_judged_with_each_fault():
     from t2v.data.synthesize import render_prompt
     from t2v.judge.metrics import judge
     from t2v.judge.tracks import measure
-    from t2v.sample.evaluate import what_it_saw
+    from t2v.judge.verdicts import what_it_saw
     from tests.conftest import tiny_config
 
     scene = Scene("square", "moving left", "red")
@@ -57,3 +57,26 @@ def test_what_the_judge_saw_says_pass_or_the_motion_it_judged_with_each_fault():
     for frames, expected in ((clip, "passes, moving as asked"), (clip[::-1], "judged moving right; ")):
         track = measure(frames)
         assert expected in what_it_saw(scene, track, judge(frames, scene, track))
+
+
+def test_judging_on_every_core_gives_what_one_process_gives(tiny_model, monkeypatch):
+    """The same scores, confusion and failures, in the same order, judged by two forked workers as by this
+    process (t2v.judge.workers), one and two objects."""
+    import torch
+
+    from t2v.config import DataConfig
+    from t2v.judge import workers
+    from t2v.model.checkpoint import load_generator
+    from t2v.sample.evaluate import evaluate
+
+    generator, vocab, payload = load_generator(tiny_model)
+    data = DataConfig(frames=payload["frames"], size=payload["size"])
+    runs = []
+    for parallel_from, cores in ((10**9, 1), (0, 2)):
+        monkeypatch.setattr(workers, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(workers, "cores", lambda cores=cores: cores)
+        scores, confusion, failures = evaluate(generator, vocab, set(), 2, 0, torch.device("cpu"), data)
+        scores.pop("eval_time_s")
+        runs.append((scores, confusion, [(f.prompt, f.failed, f.saw) for f in failures.found]))
+    assert runs[0] == runs[1]
+    assert runs[0][0]["pairs"]["per_prompt"], "two-object prompts judged too"

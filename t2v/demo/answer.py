@@ -16,9 +16,9 @@ from t2v.data.synthesize import render_prompt
 from t2v.judge.binding import judge_pair, right
 from t2v.judge.metrics import Verdict, judge
 from t2v.judge.tracks import measure
+from t2v.judge.verdicts import passes, what_it_saw
 from t2v.model.checkpoint import load_generator
 from t2v.prompts import DEFAULT_COLOUR, Scene, parse_scenes, scenes_prompt
-from t2v.sample.evaluate import passes, what_it_saw
 from t2v.sample.generate import generate
 from t2v.video_io import gif_bytes
 

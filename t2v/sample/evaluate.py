@@ -4,6 +4,7 @@ diversity against real clips, what motion each clip was judged as, and the headl
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -12,38 +13,16 @@ from tqdm import tqdm
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_scenes
 from t2v.data.vocab import encode
-from t2v.judge.binding import PairVerdict, judge_pair, right
 from t2v.judge.eval_sets import eval_pairs, eval_scenes
-from t2v.judge.metrics import REAL_DRAWS, Verdict, diversity, judge, judge_motion, score, score_diversity
-from t2v.judge.tracks import Track, measure
-from t2v.prompts import CONJUNCTION, MOTIONS, Scene, parse_prompt, scenes_prompt
+from t2v.judge.metrics import REAL_DRAWS, score, score_diversity
+from t2v.judge.verdicts import PromptJudgement, judge_pair_prompt, judge_prompt, pair_saw
+from t2v.judge.workers import Judge, chunks, cores, judging
+from t2v.prompts import CONJUNCTION, parse_prompt, scenes_prompt
 from t2v.sample.gallery import Failure, Failures
 from t2v.sample.generate import generate
 
 TUTORIAL_HELDOUT_PROMPT = "circle moving up-right"
-NOTHING = "none"  # judged as no motion of the language
-
-
-def judged_motion(track: Track, scene: Scene, verdict: Verdict) -> str:
-    """The motion a clip shows: the asked one when it passes, else the first motion of the language it
-    passes as, else NOTHING."""
-    if verdict.motion:
-        return scene.motion
-    return next(
-        (m for m in MOTIONS if m != scene.motion and judge_motion(track, Scene(scene.shape, m))), NOTHING
-    )
-
-
-def passes(verdict: Verdict) -> bool:
-    """A clip passes when it moves as asked, in the named shape and colour, coherently."""
-    return verdict.motion and verdict.shape_ok and verdict.colour_ok and verdict.temporal
-
-
-def what_it_saw(scene: Scene, track: Track, verdict: Verdict) -> str:
-    """The judge's account of one object: what it moved as, and each fault with its measure and bound."""
-    if passes(verdict):
-        return f"{scene.prompt()}: passes, moving as asked"
-    return f"{scene.prompt()}: judged {judged_motion(track, scene, verdict)}; " + "; ".join(verdict.faults)
+CHUNK_PER_CORE = 4  # prompts generated per core before they are judged: memory stays a chunk's clips
 
 
 def _first_failure(prompt: str, split: str, clips: np.ndarray, saw: list[list[str] | None]) -> Failure | None:
@@ -68,38 +47,37 @@ def evaluate(
     start = time.perf_counter()
     results, spreads, confusion, failures = [], [], [], Failures()
     truth_rng = np.random.default_rng(seed)
-    for i, (scene, split) in enumerate(tqdm(eval_scenes(held), desc="metrics", unit="prompt", leave=False)):
-        clips = generate(generator, vocab, scene.prompt(), k, seed + 1 + i, device)
-        tracks = [measure(clip) for clip in clips]
-        verdicts = [judge(clip, scene, track) for clip, track in zip(clips, tracks)]
-        results += [(scene, split, verdict) for verdict in verdicts]
-        saw = [None if passes(v) else [what_it_saw(scene, t, v)] for t, v in zip(tracks, verdicts)]
-        failures.add(_first_failure(scene.prompt(), split, clips, saw), k)
-        confusion += [
-            {"asked": scene.motion, "judged": judged_motion(t, scene, v)} for t, v in zip(tracks, verdicts)
-        ]
-        truth = [
-            [measure(c) for c in render_scenes([scene] * k, data, truth_rng).clips] for _ in range(REAL_DRAWS)
-        ]
-        spreads.append((scene, split, diversity(tracks, [v.motion and v.temporal for v in verdicts], truth)))
-    scores = score(results)
-    scores["diversity"] = score_diversity(spreads)
-    scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data, failures)
+    scenes = list(enumerate(eval_scenes(held)))
+
+    def collect(chunk: list, work: list, judged: list[PromptJudgement]) -> None:
+        """Add a judged chunk's verdicts to what evaluation returns."""
+        for (_, (scene, split)), (_, clips, _), judgement in zip(chunk, work, judged):
+            results.extend((scene, split, verdict) for verdict in judgement.verdicts)
+            failures.add(_first_failure(scene.prompt(), split, clips, judgement.saw), k)
+            confusion.extend({"asked": scene.motion, "judged": motion} for motion in judgement.judged)
+            spreads.append((scene, split, judgement.diversity))
+
+    with judging(len(scenes) * k) as judge_all, tqdm(total=len(scenes), desc="metrics", leave=False) as bar:
+        for chunk in chunks(scenes, CHUNK_PER_CORE * cores()):
+            work = [
+                (
+                    scene,
+                    generate(generator, vocab, scene.prompt(), k, seed + 1 + i, device),
+                    [render_scenes([scene] * k, data, truth_rng).clips for _ in range(REAL_DRAWS)],
+                )
+                for i, (scene, _) in chunk
+            ]
+            collect(chunk, work, judge_all(judge_prompt, work))
+            bar.update(len(chunk))
+        scores = score(results)
+        scores["diversity"] = score_diversity(spreads)
+        scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data, failures, judge_all)
     scores["tutorial_heldout"] = {
         "prompt": TUTORIAL_HELDOUT_PROMPT,
         **scores["per_prompt"][parse_prompt(TUTORIAL_HELDOUT_PROMPT).prompt()],
     }
     scores["eval_time_s"] = round(time.perf_counter() - start, 1)
     return scores, confusion, failures
-
-
-def _pair_saw(pair: tuple[Scene, Scene], verdict: PairVerdict) -> list[str] | None:
-    if verdict.bound:
-        return None
-    return [
-        f"{scene.prompt()}: right" if right(v) else what_it_saw(scene, t, v)
-        for scene, t, v in zip(pair, verdict.tracks, verdict.objects)
-    ]
 
 
 def evaluate_pairs(
@@ -110,19 +88,26 @@ def evaluate_pairs(
     device: torch.device,
     data: DataConfig,
     failures: Failures | None = None,
+    judge_all: Judge | None = None,
 ) -> dict:
     """Score k clips of every two-object prompt the binding metric judges (t2v.judge.eval_sets.eval_pairs):
     binding (both objects right) and the swapped control (the same clips against the prompt with the motions
-    exchanged), overall, per split and per prompt. Empty when the model never read a two-object prompt."""
+    exchanged), overall, per split and per prompt. Empty when the model never read a two-object prompt.
+    judge_all: the map that judges (t2v.judge.workers.judging), else one of this call's own."""
     if CONJUNCTION not in vocab:
         return {}
+    pairs = list(enumerate(eval_pairs(data)))
+    with nullcontext(judge_all) if judge_all else judging(len(pairs) * k) as judge_all:
+        work = [
+            (pair, generate(generator, vocab, scenes_prompt(pair), k, seed + 7919 + i, device))
+            for i, (pair, _) in tqdm(pairs, desc="binding", unit="prompt", leave=False)
+        ]
+        judged = judge_all(judge_pair_prompt, work)
     rows, per_prompt = [], {}
-    for i, (pair, split) in enumerate(tqdm(eval_pairs(data), desc="binding", unit="prompt", leave=False)):
+    for (_, (pair, split)), (_, clips), verdicts in zip(pairs, work, judged):
         prompt = scenes_prompt(pair)
-        clips = generate(generator, vocab, prompt, k, seed + 7919 + i, device)
-        verdicts = [judge_pair(clip, pair) for clip in clips]
         if failures is not None:
-            failures.add(_first_failure(prompt, split, clips, [_pair_saw(pair, v) for v in verdicts]), k)
+            failures.add(_first_failure(prompt, split, clips, [pair_saw(pair, v) for v in verdicts]), k)
         bound = float(np.mean([v.bound for v in verdicts]))
         swapped = float(np.mean([v.bound_swapped for v in verdicts]))
         per_prompt[prompt] = {"split": split, "binding": round(bound, 4), "swapped": round(swapped, 4)}
