@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from t2v.config import Config, DataConfig, SampleConfig
+from t2v.config import Config, DataConfig, SampleConfig, knob_range
 from t2v.language import repository_file
 from t2v.params import load_config
 from t2v.prompts import parse_scenes, show
@@ -38,11 +37,6 @@ def _integer_in(lo: int, hi: int):
         return value
 
     return parse
-
-
-def _knob_range(cls: type, name: str) -> tuple[int, int]:
-    meta = {f.name: f.metadata for f in dataclasses.fields(cls)}[name]
-    return int(meta["lo"]), int(meta["hi"])
 
 
 def _release_large_blocks() -> None:
@@ -181,13 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--n", type=_integer_in(1, MAX_CLIPS), default=4, help="number of clips")
     common.add_argument(
         "--seed",
-        type=_integer_in(*_knob_range(Config, "seed")),
+        type=_integer_in(*knob_range(Config, "seed")),
         default=0,
         help="the same seed, the same clips",
     )
     common.add_argument(
         "--fps",
-        type=_integer_in(*_knob_range(SampleConfig, "fps")),
+        type=_integer_in(*knob_range(SampleConfig, "fps")),
         default=8,
         help="frames per second of a GIF or MP4",
     )

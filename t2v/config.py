@@ -32,6 +32,12 @@ def knob(default: Any, lo: float | None = None, hi: float | None = None, **kw: A
     return field(default=default, metadata=meta)
 
 
+def knob_range(cls: type, name: str) -> tuple[int, int]:
+    """The allowed [lo, hi] of an integer knob of a config class (its command-line flags use the same)."""
+    meta = {f.name: f.metadata for f in dataclasses.fields(cls)}[name]
+    return int(meta["lo"]), int(meta["hi"])
+
+
 @dataclass
 class DataConfig:
     n_clips: int = knob(6000, lo=1, hi=1_000_000)

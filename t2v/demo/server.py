@@ -11,14 +11,13 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from t2v.config import Config
+from t2v.config import Config, knob_range
 from t2v.demo.answer import MAX_CLIPS, Demo
 from t2v.errors import T2VError
 from t2v.prompts import COLOURS, CONJUNCTION, MOTIONS, SHAPES
 
 PAGE = Path(__file__).with_name("page.html")
 MAX_BODY = 4096  # bytes of a request: a prompt, a count and a seed
-SEED_RANGE = (0, 2**31 - 1)
 
 
 def _field(body: dict, name: str, lo: int, hi: int) -> int:
@@ -64,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length))
             if not isinstance(body, dict) or not isinstance(body.get("prompt"), str):
                 raise T2VError('a request is {"prompt": "...", "n": 4, "seed": 0}')
-            n, seed = _field(body, "n", 1, MAX_CLIPS), _field(body, "seed", *SEED_RANGE)
+            n, seed = _field(body, "n", 1, MAX_CLIPS), _field(body, "seed", *knob_range(Config, "seed"))
             with self.server.lock:  # one answer at a time: the model is not shared across threads
                 answer = self.server.demo.answer(body["prompt"], n, seed)
             self._json(HTTPStatus.OK, answer)
