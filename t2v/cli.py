@@ -50,6 +50,11 @@ def _release_large_blocks() -> None:
             pass
 
 
+def _model(args: argparse.Namespace) -> Path:
+    """--model, or the generator of the repository this runs in."""
+    return Path(args.model) if args.model else repository_file("models/generator.pt", "generator", "--model")
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from t2v.devices import check_device_name, resolve_device
     from t2v.model.checkpoint import load_generator
@@ -59,9 +64,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     parse_scenes(args.prompt)  # a bad prompt or device fails before the model loads
     check_device_name(args.device, "--device")
     _release_large_blocks()
-    generator, vocab, payload = load_generator(
-        args.model or repository_file("models/generator.pt", "generator", "--model")
-    )
+    generator, vocab, payload = load_generator(_model(args))
     blocks = generate_blocks(
         generator, vocab, args.prompt, args.n, args.seed, resolve_device(args.device, "--device")
     )
@@ -109,7 +112,7 @@ def cmd_words(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     from t2v.demo.server import serve
 
-    model = Path(args.model) if args.model else repository_file("models/generator.pt", "generator", "--model")
+    model = _model(args)
     params = Path(args.params) if args.params else model.parent.parent / "params.yaml"
     serve(model, load_config(params) if params.exists() else Config(), args.port)
 

@@ -29,7 +29,7 @@ def _gif(clip: np.ndarray, fps: int) -> str:
     return "data:image/gif;base64," + base64.b64encode(gif_bytes(clip, fps)).decode()
 
 
-def _checks(scene: Scene, verdict: Verdict, prefix: str = "") -> list[dict]:
+def _checks(verdict: Verdict, prefix: str = "") -> list[dict]:
     return [
         {"name": f"{prefix}motion", "ok": bool(verdict.motion)},
         {"name": f"{prefix}shape", "ok": bool(verdict.shape_ok), "saw": verdict.shape},
@@ -45,7 +45,7 @@ def judged(clip: np.ndarray, scenes: tuple[Scene, ...]) -> dict:
         verdict = judge(clip, scenes[0], track)
         return {
             "passes": bool(passes(verdict)),
-            "checks": _checks(scenes[0], verdict),
+            "checks": _checks(verdict),
             "saw": [what_it_saw(scenes[0], track, verdict)],
         }
     if scenes[0].rgb == scenes[1].rgb:
@@ -58,7 +58,7 @@ def judged(clip: np.ndarray, scenes: tuple[Scene, ...]) -> dict:
             ],
         }
     pair = judge_pair(clip, scenes)
-    checks = [c for i, (s, v) in enumerate(zip(scenes, pair.objects)) for c in _checks(s, v, f"{i + 1}: ")]
+    checks = [c for i, v in enumerate(pair.objects) for c in _checks(v, f"{i + 1}: ")]
     return {
         "passes": bool(pair.bound),
         "checks": [*checks, {"name": "binding", "ok": bool(pair.bound)}],

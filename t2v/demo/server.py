@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -27,8 +28,9 @@ def _field(body: dict, name: str, lo: int, hi: int) -> int:
     return value
 
 
+@functools.cache
 def page_html() -> bytes:
-    """The page, with the prompt language it offers as you type."""
+    """The page, with the prompt language it offers as you type (built once: it never changes)."""
     language = {
         "colours": list(COLOURS),
         "shapes": list(SHAPES),
