@@ -80,3 +80,22 @@ def test_judging_on_every_core_gives_what_one_process_gives(tiny_model, monkeypa
         runs.append((scores, confusion, [(f.prompt, f.failed, f.saw) for f in failures.found]))
     assert runs[0] == runs[1]
     assert runs[0][0]["pairs"]["per_prompt"], "two-object prompts judged too"
+
+
+def test_a_failing_pairs_right_object_reads_as_passing_as_a_lone_object_does():
+    """The gallery's lines for a two-object clip: the right object passes in the words a lone object does
+    (not "right", which reads as a direction), the wrong one with its faults."""
+    from t2v.judge.binding import PairVerdict
+    from t2v.judge.tracks import measure
+    from t2v.judge.verdicts import pair_saw
+
+    good = Verdict(True, True, True, True, True, "circle", "red")
+    bad = Verdict(True, False, True, False, True, "square", "blue", ("a square fits best",))
+    pair = (Scene("circle", "moving up", "red"), Scene("triangle", "shrinking", "blue"))
+    track = measure(np.full((8, 16, 16, 3), 255, np.uint8))
+    lines = pair_saw(pair, PairVerdict((good, bad), (good, bad), (track, track)))
+    assert lines == [
+        "red circle moving up: passes, moving as asked",
+        "blue triangle shrinking: judged shrinking; a square fits best",
+    ]
+    assert pair_saw(pair, PairVerdict((good, good), (good, good), (track, track))) is None

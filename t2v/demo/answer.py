@@ -13,10 +13,10 @@ import numpy as np
 
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_prompt
-from t2v.judge.binding import judge_pair, right
+from t2v.judge.binding import judge_pair
 from t2v.judge.metrics import Verdict, judge
 from t2v.judge.tracks import measure
-from t2v.judge.verdicts import passes, what_it_saw
+from t2v.judge.verdicts import objects_saw, passes, what_it_saw
 from t2v.model.checkpoint import load_generator
 from t2v.prompts import DEFAULT_COLOUR, Scene, parse_scenes, scenes_prompt
 from t2v.sample.generate import generate
@@ -62,10 +62,7 @@ def judged(clip: np.ndarray, scenes: tuple[Scene, ...]) -> dict:
     return {
         "passes": bool(pair.bound),
         "checks": [*checks, {"name": "binding", "ok": bool(pair.bound)}],
-        "saw": [
-            f"{s.prompt()}: passes, moving as asked" if right(v) else what_it_saw(s, t, v)
-            for s, t, v in zip(scenes, pair.tracks, pair.objects)
-        ],
+        "saw": objects_saw(scenes, pair),
     }
 
 

@@ -14,6 +14,7 @@ from t2v.judge.tracks import Track, measure
 from t2v.prompts import MOTIONS, Scene
 
 NOTHING = "none"  # judged as no motion of the language
+PASSING = "passes, moving as asked"  # an object's account where no check fails
 
 
 def judged_motion(track: Track, scene: Scene, verdict: Verdict) -> str:
@@ -34,18 +35,22 @@ def passes(verdict: Verdict) -> bool:
 def what_it_saw(scene: Scene, track: Track, verdict: Verdict) -> str:
     """The judge's account of one object: what it moved as, and each fault with its measure and bound."""
     if passes(verdict):
-        return f"{scene.prompt()}: passes, moving as asked"
+        return f"{scene.prompt()}: {PASSING}"
     return f"{scene.prompt()}: judged {judged_motion(track, scene, verdict)}; " + "; ".join(verdict.faults)
+
+
+def objects_saw(pair: tuple[Scene, Scene], verdict: PairVerdict) -> list[str]:
+    """What the judge saw of each object of a two-object clip: passing where it is right (what binding
+    asks: motion, shape and colour), else its faults."""
+    return [
+        f"{scene.prompt()}: {PASSING}" if right(v) else what_it_saw(scene, t, v)
+        for scene, t, v in zip(pair, verdict.tracks, verdict.objects)
+    ]
 
 
 def pair_saw(pair: tuple[Scene, Scene], verdict: PairVerdict) -> list[str] | None:
     """What the judge saw of each object of a two-object clip that fails; None where both are right."""
-    if verdict.bound:
-        return None
-    return [
-        f"{scene.prompt()}: right" if right(v) else what_it_saw(scene, t, v)
-        for scene, t, v in zip(pair, verdict.tracks, verdict.objects)
-    ]
+    return None if verdict.bound else objects_saw(pair, verdict)
 
 
 @dataclass
