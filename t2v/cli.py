@@ -106,7 +106,7 @@ def cmd_render(args: argparse.Namespace) -> None:
 def cmd_words(args: argparse.Namespace) -> None:
     from t2v.language import describe
 
-    print(describe(load_config(args.params).data if args.params else None))
+    print(describe(Path(args.params) if args.params else None))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

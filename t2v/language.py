@@ -29,14 +29,15 @@ def repository_file(relative: str, what: str, flag: str) -> Path:
     return root / relative
 
 
-def _heldout(data: DataConfig | None) -> tuple[DataConfig, str]:
-    """The data params that say what training held out, and where they came from."""
-    if data is not None:
-        return data, "params.yaml"
+def _heldout(params: Path | None) -> tuple[DataConfig, str]:
+    """The data params that say what training held out, and the file they came from: params (a bad one fails
+    in one line), else the repository's params.yaml where it reads, else the defaults."""
+    from t2v.params import load_config
+
+    if params is not None:
+        return load_config(params).data, str(params)
     root = find_repository()
     if root is not None:
-        from t2v.params import load_config
-
         try:
             return load_config(root / "params.yaml").data, str(root / "params.yaml")
         except T2VError:
@@ -44,10 +45,10 @@ def _heldout(data: DataConfig | None) -> tuple[DataConfig, str]:
     return DataConfig(), "the default params"
 
 
-def describe(data: DataConfig | None = None, width: int = 100) -> str:
-    """The words by role, then the prompts and pairings training held out (data, or the repository's
-    params.yaml, or the defaults)."""
-    data, source = _heldout(data)
+def describe(params: Path | None = None, width: int = 100) -> str:
+    """The words by role, then the prompts and pairings training held out (t2v words, and the help of the
+    commands that take a prompt)."""
+    data, source = _heldout(params)
 
     def wrap(label: str, text: str) -> str:
         indent = f"  {label:8s} "

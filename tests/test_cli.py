@@ -330,6 +330,9 @@ def test_words_and_generate_help_list_the_language_and_what_the_repository_held_
         "triangle shrinking" in listed and "red + yellow" in listed and "circle moving up-right" not in listed
     )
     assert str(tmp_path / "params.yaml") in listed
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(params))
+    named = _run_cli(["words", "--params", str(tmp_path / "other.yaml")], tmp_path).stdout
+    assert f"({tmp_path / 'other.yaml'})" in named, "the file given is the one named"
     helped = _run_cli(["generate", "--help"], tmp_path / "sub", env={**os.environ, "COLUMNS": "100"}).stdout
     assert listed in helped
 
