@@ -63,7 +63,7 @@ def test_checkpoint_holding_pickled_code_is_refused_naming_the_call(tmp_path, sa
 def test_the_same_weights_save_to_the_same_bytes(tmp_path):
     """DVC hashes the file: two saves of one checkpoint (each through its own random temporary name) must
     match."""
-    from t2v.model import checkpoint
+    from t2v import torch_io as checkpoint
 
     state = {"epoch": 3, "weights": torch.arange(12.0).view(3, 4)}
     checkpoint.save(state, tmp_path / "a.pt")
@@ -74,7 +74,7 @@ def test_the_same_weights_save_to_the_same_bytes(tmp_path):
 
 def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
     """A full disk surfaces from torch as 'enforce fail at inline_container.cc', a RuntimeError."""
-    from t2v.model import checkpoint
+    from t2v import torch_io as checkpoint
 
     target = tmp_path / "state.pt"
     target.write_bytes(b"previous good state")

@@ -16,10 +16,10 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from t2v import torch_io
 from t2v.config import Config
 from t2v.data.dataset import Dataset
 from t2v.errors import T2VError
-from t2v.model import checkpoint
 
 # The code a training state depends on beyond params and data: a changed model or loop starts afresh rather
 # than resuming (or, at its last epoch, re-saving) what the old code trained.
@@ -94,7 +94,7 @@ class Resumable(Protocol):
 
 def save(trainer: Resumable, path: Path) -> None:
     """Write the trainer's state: weights, optimizers, counters and fingerprint."""
-    checkpoint.save(
+    torch_io.save(
         {
             "fingerprint": trainer.fingerprint,
             **{name: getattr(trainer, name) for name in COUNTERS},
@@ -113,7 +113,7 @@ def resume(trainer: Resumable, path: Path) -> bool:
     whether it did."""
     if not path.exists():
         return False
-    state = checkpoint.load(path, "training state", "delete it to start training afresh")
+    state = torch_io.load(path, "training state", "delete it to start training afresh")
     if state.get("fingerprint") != trainer.fingerprint:
         return False
     trainer.G.load_state_dict(state["G"])

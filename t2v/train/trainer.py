@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from t2v import torch_io
 from t2v.atomic import output_set
 from t2v.config import Config
 from t2v.data.dataset import Dataset
@@ -338,7 +339,7 @@ def train(
         live.log_params(facts)  # dvclive's params.yaml beside its metrics: facts of the run, not metrics
         live.end()
         with output_set() as out:
-            checkpoint.save(
+            torch_io.save(
                 checkpoint.generator_payload(sampler, cfg.model, vocab, trainer.frames, trainer.size),
                 model_path,
                 into=out,
