@@ -3,12 +3,14 @@ summary (the DVC metrics), the scores per split, motion, shape and colour (DVC b
 prompt), and asked against judged motion (a DVC confusion plot)."""
 
 from t2v.atomic import output_set
+from t2v.classifier.checkpoint import load_judge
+from t2v.classifier.scoring import LearnedScores
 from t2v.data.dataset import load_heldout
 from t2v.devices import resolve_device
 from t2v.model.checkpoint import load_generator
 from t2v.prompts import CONJUNCTION, parse_scenes, scenes_prompt
 from t2v.sample.evaluate import breakdown, evaluate, headline
-from t2v.sample.gallery import write_gallery
+from t2v.sample.gallery import write_disagreements, write_gallery
 from t2v.sample.generate import write_videos
 from t2v.stage import run_stage
 
@@ -17,14 +19,23 @@ def main(cfg, args) -> str:
     device = resolve_device(cfg.device)
     generator, vocab, _ = load_generator(args.model)
     heldout = load_heldout(args.heldout)  # every input is read before the first output is replaced
+    judge = load_judge(args.judge, cfg.data.frames, cfg.data.size)
     prompts = [p for p in cfg.sample.prompts if CONJUNCTION in vocab or len(parse_scenes(p)) == 1]
     if len(prompts) < len(cfg.sample.prompts):
         print(
             f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): "
             "the model read none in training"
         )
+    learned = LearnedScores(judge, cfg.data.frames)
     scores, confusion, failures = evaluate(
-        generator, vocab, heldout, cfg.sample.eval_clips, cfg.seed, device, cfg.data
+        generator,
+        vocab,
+        heldout,
+        cfg.sample.eval_clips,
+        cfg.seed,
+        device,
+        cfg.data,
+        learned,
     )
     summary = headline(scores)
     # Every judged pair gets its clips too: the report shows each beside ground truth, weakest first.
@@ -44,6 +55,7 @@ def main(cfg, args) -> str:
             variety=tuple(cfg.sample.variety),
         )
         rows += write_gallery(failures, cfg.sample.fps, videos)
+        rows += write_disagreements(learned.most_disagreed(), cfg.sample.fps, videos)
         out.json(args.index, rows)
         out.json(args.scores, scores)
         out.json(args.breakdown, breakdown(scores), sort_keys=False)
@@ -59,7 +71,9 @@ def main(cfg, args) -> str:
             if "bind_seen" in summary
             else ""
         )
-        + f" -> {args.metrics}"
+        + f"; learned judge: judge_acc {summary['judge_seen']:.3f} "
+        f"(held-out {summary['judge_held']:.3f}), fvd {summary['fvd_seen']:.2f} "
+        f"(held-out {summary['fvd_held']:.2f}) -> {args.metrics}"
     )
 
 
@@ -68,6 +82,7 @@ if __name__ == "__main__":
         "sample-video",
         main,
         model="models/generator.pt",
+        judge="models/judge.pt",
         heldout="data/heldout.json",
         videos="reports/videos",
         index="reports/videos.json",

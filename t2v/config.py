@@ -151,6 +151,20 @@ class SampleConfig:
 
 
 @dataclass
+class JudgeConfig:
+    seed: int = knob(1, lo=0, hi=2**31 - 1)
+    clips: int = knob(4000, lo=16, hi=100_000)
+    epochs: int = knob(14, lo=1, hi=1000)
+    batch_size: int = knob(32, lo=2, hi=4096)
+    lr: float = knob(0.003, lo=0.0, lo_open=True, hi=1.0)
+    width: int = knob(24, lo=4, hi=256)
+    pair_share: float = knob(0.5, lo=0.0, hi=1.0)
+    shape_size: list[float] = knob([0.08, 0.22], lo=0.04, hi=0.25, pair=True)
+    test_clips: int = knob(2000, lo=16, hi=100_000)
+    min_accuracy: float = knob(0.99, lo=0.0, hi=1.0)
+
+
+@dataclass
 class ReportConfig:
     # The git revision the report compares with: its model, or, where that is this run's model, the newest
     # earlier commit whose model differs.
@@ -165,6 +179,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from t2v.config import Config, DataConfig, ModelConfig, SampleConfig, TrainConfig
+from t2v.config import Config, DataConfig, JudgeConfig, ModelConfig, SampleConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -22,6 +22,7 @@ TINY = {
     "data": {"n_clips": 96, "frames": 8, "size": 16, "pair_share": 0.25},
     "model": {"text_dim": 16, "noise_dim": 8, "g_channels": 16, "d_channels": 8},
     "train": {"epochs": 1, "batch_size": 16, "log_every": 1},
+    "judge": {"clips": 64, "epochs": 1, "test_clips": 32, "min_accuracy": 0.0},
     "sample": {
         "prompts": [
             "circle moving up-right",
@@ -41,6 +42,7 @@ def tiny_config(**overrides: dict) -> Config:
         model=ModelConfig(**sections["model"]),
         train=TrainConfig(**sections["train"]),
         sample=SampleConfig(**sections["sample"]),
+        judge=JudgeConfig(**sections["judge"]),
     )
 
 

@@ -15,7 +15,8 @@ from t2v.report.page import TARGETS
 from tests.conftest import ROOT, commit_all, run
 
 pytestmark = pytest.mark.slow
-ALL = ["generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report"]
+CHAIN = ["generate-dataset", "build-vocab", "train-gan", "sample-video", "render-report"]
+ALL = [*CHAIN[:3], "train-judge", *CHAIN[3:]]  # the order dvc repro runs them in
 
 
 def ran(output: str) -> list[str]:
@@ -28,12 +29,14 @@ def set_param(repo, section, key, value):
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def test_dag_has_the_five_stages_in_order(pipeline_repo):
+def test_dag_chains_five_stages_and_the_judge_feeds_sample_video_alone(pipeline_repo):
     out = run(["dvc", "dag", "--md"], pipeline_repo).stdout
     names = dict(re.findall(r'(node\d+)\["([a-z-]+)"\]', out))
     edges = {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", out)}
-    for a, b in zip(ALL, ALL[1:]):
+    assert set(names.values()) == set(ALL), out
+    for a, b in zip(CHAIN, CHAIN[1:]):
         assert (a, b) in edges, out
+    assert {e for e in edges if "train-judge" in e} == {("train-judge", "sample-video")}, out
 
 
 def test_first_run_wrote_every_output(pipeline_repo):
@@ -46,6 +49,16 @@ def test_first_run_wrote_every_output(pipeline_repo):
     assert (pipeline_repo / "reports/train/plots/images/samples/1.png").exists()
     assert (pipeline_repo / "reports/index.html").stat().st_size > 1000
     assert list((pipeline_repo / "reports/videos").glob("*.mp4"))
+    rows = json.loads((pipeline_repo / "reports/videos.json").read_text())
+    assert all((pipeline_repo / "reports/videos" / row["gif"]).exists() for row in rows)
+    learned = scores["learned"]
+    assert {"fvd_real", "fvd_shuffled", "fvd_collapsed"} <= set(learned["references"])
+    assert learned["per_split"]["seen"]["clips"] > 0 and set(learned["per_motion"]) == set(
+        scores["per_motion"]
+    )
+    assert (pipeline_repo / "models/judge.pt").exists() and json.loads(
+        (pipeline_repo / "reports/judge.json").read_text()
+    )["accuracy"].keys() == {"objects", "shape", "colour", "motion"}
 
 
 def test_second_repro_runs_nothing(pipeline_repo):
@@ -130,9 +143,9 @@ def test_a_queued_sweep_of_two_experiments_runs_and_shows(pipeline_repo):
     assert "0.0005" in shown and "0.0007" in shown and "motion_held" in shown, shown
 
 
-def test_changing_a_dataset_param_reruns_everything(pipeline_repo):
+def test_changing_the_dataset_size_reruns_everything_but_the_judge(pipeline_repo):
     set_param(pipeline_repo, "data", "n_clips", 112)
-    assert ran(run(["dvc", "repro"], pipeline_repo).stdout) == ALL
+    assert ran(run(["dvc", "repro"], pipeline_repo).stdout) == [s for s in ALL if s != "train-judge"]
 
 
 def test_new_clips_with_the_same_prompts_retrain_afresh(pipeline_repo):
@@ -201,7 +214,14 @@ def test_report_fits_and_shows_what_it_claims_in_a_real_browser(pipeline_repo, t
     scored = json.loads((pipeline_repo / "reports/scores.json").read_text())["pairs"]["per_prompt"]
     shown = {scenes_prompt(parse_scenes(prompt)) for prompt in found["pairs"]}
     assert set(scored) <= shown, "every judged pair is shown with its clips"
-    assert found["order"][:5] == ["Scorecard", "What changed", "Where it fails", "Two objects", "Prompts"]
+    assert found["order"][:6] == [
+        "Scorecard",
+        "What changed",
+        "Where it fails",
+        "Two objects",
+        "Learned judge",
+        "Prompts",
+    ]
 
 
 def test_a_regression_against_the_baseline_is_flagged_at_the_top(pipeline_repo, tmp_path):

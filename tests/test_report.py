@@ -7,7 +7,15 @@ from PIL import Image
 
 from t2v.errors import T2VError
 from t2v.report.compare import NOISE, Baseline, RunContext, locked_model, moves
-from t2v.report.page import binding_summary, gallery_section, pairs_table, regressions_banner, training_strip
+from t2v.report.page import (
+    binding_summary,
+    gallery_section,
+    pairs_table,
+    regressions_banner,
+    scorecard,
+    target_checks,
+    training_strip,
+)
 from t2v.report.summary import summary_markdown
 
 
@@ -64,6 +72,18 @@ def test_the_summary_names_the_baseline_the_regressions_and_three_failing_clips(
     assert "| reports/metrics.json | motion_seen | 0.990 | 0.980 | -0.010 | ≥ 0.97 | ✓ |" in text
     assert "1 regression(s)" in text and "bouncing vertically: 0.93 → 0.70" in text
     assert text.count("](videos/f") == 3
+
+
+def test_a_figure_without_a_target_is_compared_but_never_marked_met_or_unmet():
+    metrics = {"motion_seen": 0.98, "fvd_seen": 60.0}
+    old = Baseline("abc1234", "main", {"motion_seen": 0.99, "fvd_seen": 50.0}, {}, {})
+    checks = {c[1]: c for c in target_checks(metrics, {}, {}, old)}
+    assert checks["fvd_seen"][2:] == (60.0, 50.0, None, True, None)
+    assert checks["motion_seen"][-1] is True and checks["judge_seen"][2] is None
+    page = scorecard([checks["fvd_seen"]], old, {})
+    assert "class='tracked'" in page and "✓" not in page and "✗" not in page and "+10.000" in page
+    text = summary_markdown(RunContext("def5678", [], old), [checks["fvd_seen"]], [], [])
+    assert "| reports/metrics.json | fvd_seen | 50.000 | 60.000 | +10.000 | - | - |" in text
 
 
 def test_a_truncated_sample_image_is_named_with_the_stage_that_rewrites_it(tmp_path):

@@ -68,27 +68,53 @@ def test_stage_lists_no_module_it_does_not_run(name):
     assert not extra, f"{name} lists {sorted(extra)} in its dvc.yaml deps but never runs them"
 
 
-@pytest.mark.slow
-def test_editing_what_sample_video_judges_reruns_only_the_evaluation(tmp_path):
-    """An edit to the evaluation prompts must leave the data and the 11-minute training cached: `dvc status`
-    on the committed dvc.lock names the edited module as a changed dep of sample-video alone."""
+def _pipeline_copy(dest: Path) -> Path:
+    """The pipeline's code, params and committed dvc.lock in a fresh git repository (no data)."""
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     for name in files:
         if (ROOT / name).is_file() and name.startswith(("t2v/", "stages/", "dvc.", ".dvc/", "params.yaml")):
-            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, tmp_path / name)
-    run(["git", "init", "-q"], tmp_path)
-    edited = Path("t2v/judge/eval_sets.py")
-    with open(tmp_path / edited, "a") as source:
-        source.write("\n# an edit\n")
-    status = run([sys.executable, "-m", "dvc", "status", "--json"], tmp_path).stdout
-    changed = {  # stage -> its changed code deps (a folder dep is named as the folder)
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    run(["git", "init", "-q"], dest)
+    return dest
+
+
+def _changed_deps(repo: Path) -> dict[str, set[str]]:
+    """`dvc status` on the committed dvc.lock: stage -> its changed deps (a folder dep named as the folder,
+    params as params.yaml)."""
+    status = run([sys.executable, "-m", "dvc", "status", "--json"], repo).stdout
+    return {
         stage: {dep for entry in entries if isinstance(entry, dict) for dep in entry.get("changed deps", {})}
         for stage, entries in yaml.safe_load(status).items()
     }
-    code = {stage: {d for d in deps if d.startswith(("t2v", "stages"))} for stage, deps in changed.items()}
+
+
+@pytest.mark.slow
+def test_editing_what_sample_video_judges_reruns_only_the_evaluation(tmp_path):
+    """An edit to the evaluation prompts must leave the data and the 11-minute training cached: `dvc status`
+    on the committed dvc.lock names the edited module as a changed dep of sample-video alone."""
+    repo = _pipeline_copy(tmp_path)
+    with open(repo / "t2v/judge/eval_sets.py", "a") as source:
+        source.write("\n# an edit\n")
+    code = {
+        stage: {d for d in deps if d.startswith(("t2v", "stages"))}
+        for stage, deps in _changed_deps(repo).items()
+    }
     assert {stage: deps for stage, deps in code.items() if deps} == {"sample-video": {"t2v/judge"}}, (
         "dvc.lock is stale, or the edit reaches another stage"
     )
+
+
+@pytest.mark.slow
+def test_a_gan_param_retrains_the_gan_but_never_the_learned_judge(tmp_path):
+    """train.lr is the GAN's alone: train-gan (and the report, which lists every param) reruns; train-judge,
+    frozen on real clips, does not, so two commits' generators are compared by one judge."""
+    repo = _pipeline_copy(tmp_path)
+    params = (repo / "params.yaml").read_text()
+    assert "  lr: 0.0002" in params
+    (repo / "params.yaml").write_text(params.replace("  lr: 0.0002", "  lr: 0.0003", 1))
+    changed = {stage for stage, deps in _changed_deps(repo).items() if "params.yaml" in deps}
+    assert "train-gan" in changed, "the edit did not reach train-gan: the test edits nothing"
+    assert "train-judge" not in changed

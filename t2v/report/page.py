@@ -26,13 +26,14 @@ from t2v.data.synthesize import render_prompt  # noqa: E402
 from t2v.errors import T2VError  # noqa: E402
 from t2v.prompts import MOTIONS, parse_prompt, parse_scenes, scenes_prompt  # noqa: E402
 from t2v.report.compare import MARGIN, NOISE, Baseline, Move, RunContext  # noqa: E402
+from t2v.report.learned import learned_section  # noqa: E402
 from t2v.video_io import write_clips  # noqa: E402
 
 PASS_BAR = 0.97  # a prompt passes when its clips reach the targets: motion, shape and colour each this often
 DIVERSITY_BAR = 0.6  # ... and its clips vary at least this much against real ones (the per-motion target)
 TIME_BUDGET_S = 900.0
 # (label, key in metrics.json, target, whether the target is a ceiling): the issue targets, checked at the top
-# of the page
+# of the page; a target of None is a figure tracked against the baseline, with no bar of its own
 TARGETS = (
     ("motion, seen prompts", "motion_seen", PASS_BAR, False),
     ("motion, held-out prompts", "motion_held", PASS_BAR, False),
@@ -43,6 +44,15 @@ TARGETS = (
     ("binding, seen pairings", "bind_seen", 0.90, False),
     ("binding, held-out pairings", "bind_held", 0.85, False),
     ("binding against swapped motions (at most)", "bind_swap", 0.10, True),
+    ("learned judge: every head right, seen prompts", "judge_seen", None, False),
+    ("learned judge: every head right, held-out prompts", "judge_held", None, False),
+    ("learned judge: Fréchet distance to real clips, seen prompts (lower is better)", "fvd_seen", None, True),
+    (
+        "learned judge: Fréchet distance to real clips, held-out prompts (lower is better)",
+        "fvd_held",
+        None,
+        True,
+    ),
 )
 # The names these metrics had in commits before they were shortened: a baseline there still compares.
 FORMER_NAMES = {
@@ -104,7 +114,8 @@ def _before(old: dict, key: str) -> float | None:
 
 
 def target_checks(metrics: dict, scores: dict, train: dict, baseline: Baseline | None) -> list[tuple]:
-    """(label, key, now, before, target, at most, met) for every target, and the time budget."""
+    """(label, key, now, before, target, at most, met) for every target, and the time budget; met is None
+    where there is no target."""
     old = baseline.metrics if baseline else {}
     seconds = (train.get("wall_time_s") or 0) + (scores.get("eval_time_s") or 0)
     rows = [
@@ -112,7 +123,13 @@ def target_checks(metrics: dict, scores: dict, train: dict, baseline: Baseline |
         for label, key, target, at_most in TARGETS
     ]
     rows.append(("train + evaluate time, s (at most)", "time_s", seconds, None, TIME_BUDGET_S, True))
-    return [(*row, row[2] is not None and (row[2] <= row[4] if row[5] else row[2] >= row[4])) for row in rows]
+    return [(*row, _met(row[2], row[4], row[5])) for row in rows]
+
+
+def _met(value: float | None, target: float | None, at_most: bool) -> bool | None:
+    if target is None:
+        return None
+    return value is not None and (value <= target if at_most else value >= target)
 
 
 def scorecard(checks: list[tuple], baseline: Baseline | None, params: dict) -> str:
@@ -125,9 +142,11 @@ def scorecard(checks: list[tuple], baseline: Baseline | None, params: dict) -> s
             colour = "#070" if better > 0 else "#b00" if better < 0 else "#555"
             delta = f"<span style='color:{colour}'>{change:+.3f}</span> (was {before:.3f})"
         shown = "n/a" if value is None else f"{value:.0f}" if target == TIME_BUDGET_S else f"{value:.3f}"
+        state, mark = ("tracked", "") if met is None else ("met", "✓") if met else ("unmet", "✗")
+        needs = "-" if target is None else f"{target:g}"
         rows.append(
-            f"<tr class='{'met' if met else 'unmet'}'><td>{'✓' if met else '✗'}</td><td>{label}</td>"
-            f"<td>{shown}</td><td>{target:g}</td><td>{delta}</td></tr>"
+            f"<tr class='{state}'><td>{mark}</td><td>{label}</td><td>{shown}</td><td>{needs}</td>"
+            f"<td>{delta}</td></tr>"
         )
     if baseline:
         now, then = _flat(params), _flat(baseline.params)
@@ -269,9 +288,15 @@ def render_report(
     diversity = scores.get("diversity", {}).get("per_prompt", {})
     pairs = scores.get("pairs", {}).get("per_prompt", {})
     prompts, variety, gallery, two = [], [], [], []
+    disagreements: dict[str, list[str]] = {}
     for row in videos:
         if row.get("failure"):
             gallery.append(failure_row(row, cfg, videos_dir, rng, tmp_dir))
+            continue
+        if row.get("disagreement"):
+            disagreements.setdefault(row["disagreement"], []).append(
+                disagreement_row(row, cfg, videos_dir, rng, tmp_dir)
+            )
             continue
         gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
         n = row.get("clips", cfg.sample.grid)
@@ -334,6 +359,7 @@ def render_report(
 <h2>Where it fails</h2>{gallery_section(gallery)}
 <h2>Two objects</h2><p>{TWO_NOTE}</p>{binding_summary(scores.get("pairs") or {})}
 {pairs_table([r for _, r in sorted(two, key=lambda t: t[0])])}
+<h2>Learned judge</h2>{learned_section(scores.get("learned") or {}, disagreements)}
 <h2>Prompts</h2><p>Failures first. Pass: motion, shape and colour each at least {PASS_BAR:.0%}, diversity at
 least {DIVERSITY_BAR}.</p><div class=scroll><table id="prompts"><tr><th>prompt</th><th>generated</th>
 <th>ground truth</th><th>verdict</th></tr>
@@ -379,17 +405,36 @@ TWO_NOTE = (
 )
 
 
-def failure_row(row: dict, cfg: Config, videos_dir: Path, rng: np.random.Generator, tmp_dir: Path) -> str:
-    """A failing clip, animated, beside a real clip of its prompt, with what the judge saw of each object."""
+def _beside_truth(
+    row: dict, cfg: Config, videos_dir: Path, rng, tmp_dir: Path, caption: str, alt: str
+) -> str:
+    """A table row: the caption (HTML), the row's clip, animated, and a real clip of its prompt."""
     gen = _data_uri((videos_dir / row["gif"]).read_bytes(), "image/gif")
     width = Image.open(videos_dir / row["gif"]).size[0]
     real = _real_gif(cfg, row["prompt"], 1, rng, tmp_dir)
+    return f"<td>{caption}</td><td>{_img(gen, alt, width)}</td><td>{_img(real, 'ground truth', width)}</td>"
+
+
+def failure_row(row: dict, cfg: Config, videos_dir: Path, rng: np.random.Generator, tmp_dir: Path) -> str:
+    """A failing clip, animated, beside a real clip of its prompt, with what the judge saw of each object."""
     saw = "".join(f"<li>{html.escape(line)}</li>" for line in row["saw"])
-    return (
-        f"<tr class=fail><td>{html.escape(row['prompt'])}<br><small>{row['split']}: {row['failed']} of "
-        f"{row['of']} clips fail</small><ul class=saw>{saw}</ul></td>"
-        f"<td>{_img(gen, 'failing clip', width)}</td><td>{_img(real, 'ground truth', width)}</td></tr>"
+    caption = (
+        f"{html.escape(row['prompt'])}<br><small>{row['split']}: {row['failed']} of {row['of']} clips "
+        f"fail</small><ul class=saw>{saw}</ul>"
     )
+    return f"<tr class=fail>{_beside_truth(row, cfg, videos_dir, rng, tmp_dir, caption, 'failing clip')}</tr>"
+
+
+def disagreement_row(
+    row: dict, cfg: Config, videos_dir: Path, rng: np.random.Generator, tmp_dir: Path
+) -> str:
+    """A clip on whose motion the judges disagree, beside a real clip of its prompt, with what each read."""
+    caption = (
+        f"{html.escape(row['prompt'])}<br><small>{row['split']}: {row['count']} of {row['of']} clips"
+        f"</small><ul class=saw><li>learned judge read: {html.escape(row['learned_said'])}</li>"
+        f"<li>rule judge read: {html.escape(row['rule_said'])}</li></ul>"
+    )
+    return f"<tr>{_beside_truth(row, cfg, videos_dir, rng, tmp_dir, caption, 'disagreed clip')}</tr>"
 
 
 def binding_summary(pairs: dict) -> str:

@@ -30,8 +30,9 @@ def summary_markdown(run: RunContext, checks: list[tuple], found: list[Move], fa
         then = "-" if before is None else f"{before:.3f}"
         change = "-" if value is None or before is None else f"{value - before:+.3f}"
         path = "reports/metrics.json" if key != "time_s" else "(train + evaluate)"
-        bound = f"{'≤' if at_most else '≥'} {target:g}"
-        lines.append(f"| {path} | {key} | {then} | {now} | {change} | {bound} | {'✓' if met else '✗'} |")
+        bound = "-" if target is None else f"{'≤' if at_most else '≥'} {target:g}"
+        mark = "-" if met is None else "✓" if met else "✗"
+        lines.append(f"| {path} | {key} | {then} | {now} | {change} | {bound} | {mark} |")
     if failures:
         lines += ["", "Failing clips (the judge's reasons; the report shows them beside ground truth):", ""]
         for row in failures[:FAILING_SHOWN]:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from t2v.classifier.scoring import LearnedScores
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_scenes
 from t2v.data.vocab import encode
@@ -39,10 +40,12 @@ def evaluate(
     seed: int,
     device: torch.device,
     data: DataConfig,
+    learned: LearnedScores | None = None,
 ) -> tuple[dict, list[dict], Failures]:
     """Score k clips of every seen and held-out prompt -> (scores: overall, per split, motion, shape, colour
-    and prompt, with each prompt's diversity against k real clips of it; confusion rows {asked, judged}; the
-    first failing clip of each prompt, one and two objects, with what the judge saw)."""
+    and prompt, with each prompt's diversity against k real clips of it, and, given the learned judge's
+    collector, its summary under "learned"; confusion rows {asked, judged}; the first failing clip of each
+    prompt, one and two objects, with what the judge saw)."""
     encode([TUTORIAL_HELDOUT_PROMPT], vocab)  # an unknown word fails here, before minutes of work
     start = time.perf_counter()
     results, spreads, confusion, failures = [], [], [], Failures()
@@ -51,11 +54,15 @@ def evaluate(
 
     def collect(chunk: list, work: list, judged: list[PromptJudgement]) -> None:
         """Add a judged chunk's verdicts to what evaluation returns."""
-        for (_, (scene, split)), (_, clips, _), judgement in zip(chunk, work, judged):
+        for (_, (scene, split)), (_, clips, real), judgement in zip(chunk, work, judged):
             results.extend((scene, split, verdict) for verdict in judgement.verdicts)
             failures.add(_first_failure(scene.prompt(), split, clips, judgement.saw), k)
             confusion.extend({"asked": scene.motion, "judged": motion} for motion in judgement.judged)
             spreads.append((scene, split, judgement.diversity))
+            if learned is not None:
+                learned.add(
+                    scene, split, clips, real, [v.motion for v in judgement.verdicts], judgement.judged
+                )
 
     with judging(len(scenes) * k) as judge_all, tqdm(total=len(scenes), desc="metrics", leave=False) as bar:
         for chunk in chunks(scenes, CHUNK_PER_CORE * cores()):
@@ -71,7 +78,11 @@ def evaluate(
             bar.update(len(chunk))
         scores = score(results)
         scores["diversity"] = score_diversity(spreads)
-        scores["pairs"] = evaluate_pairs(generator, vocab, k, seed, device, data, failures, judge_all)
+        scores["pairs"] = evaluate_pairs(
+            generator, vocab, k, seed, device, data, failures, judge_all, learned
+        )
+    if learned is not None:
+        scores["learned"] = learned.summary()
     scores["tutorial_heldout"] = {
         "prompt": TUTORIAL_HELDOUT_PROMPT,
         **scores["per_prompt"][parse_prompt(TUTORIAL_HELDOUT_PROMPT).prompt()],
@@ -89,6 +100,7 @@ def evaluate_pairs(
     data: DataConfig,
     failures: Failures | None = None,
     judge_all: Judge | None = None,
+    learned: LearnedScores | None = None,
 ) -> dict:
     """Score k clips of every two-object prompt the binding metric judges (t2v.judge.eval_sets.eval_pairs):
     binding (both objects right) and the swapped control (the same clips against the prompt with the motions
@@ -106,6 +118,8 @@ def evaluate_pairs(
     rows, per_prompt = [], {}
     for (_, (pair, split)), (_, clips), verdicts in zip(pairs, work, judged):
         prompt = scenes_prompt(pair)
+        if learned is not None:
+            learned.add_pair(pair, split, clips)
         if failures is not None:
             failures.add(_first_failure(prompt, split, clips, [pair_saw(pair, v) for v in verdicts]), k)
         bound = float(np.mean([v.bound for v in verdicts]))
@@ -139,6 +153,18 @@ def headline(scores: dict) -> dict:
         "diversity": spread["overall"],
         "temporal": overall["temporal_consistency"],
         **_binding_headline(scores.get("pairs") or {}),
+        **_learned_headline(scores.get("learned") or {}),
+    }
+
+
+def _learned_headline(learned: dict) -> dict:
+    """The learned judge's judge_acc and fvd per split (its entropies and references are in scores.json)."""
+    split = learned.get("per_split", {})
+    return {
+        f"{short}_{split_name}": split[key][name]
+        for name, short in (("judge_acc", "judge"), ("fvd", "fvd"))
+        for key, split_name in (("seen", "seen"), ("heldout", "held"))
+        if split.get(key)
     }
 
 

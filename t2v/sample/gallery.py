@@ -1,6 +1,7 @@
 """The failure gallery: failing clips only, as the judges saw them. Evaluation keeps the first failing clip of
 each prompt with the judges' reasons (Failures); the gallery writes the worst prompts' clips as GIFs, the
-tracked path drawn over each frame, with what the judge saw."""
+tracked path drawn over each frame, with what the judge saw. Beside them, the clips on whose motion the
+learned and the rule judges disagree."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from t2v.classifier.scoring import Disagreement
 from t2v.judge.tracks import Track, measure
 from t2v.sample.generate import slug
 from t2v.video_io import write_clips
@@ -61,6 +63,28 @@ def traced(clip: np.ndarray, track: Track) -> np.ndarray:
             cv2.circle(frame, centre, 3, (230, 0, 0), 1, cv2.LINE_AA)
         big[i] = frame
     return big
+
+
+def write_disagreements(disagreements: list[Disagreement], fps: int, out_dir: Path) -> list[dict]:
+    """A GIF per clip on whose motion the learned and the rule judges disagree, and its rows for
+    videos.json."""
+    rows = []
+    for d in disagreements:
+        name = f"disagree-{d.kind.replace('_', '-')}-{slug(d.prompt)}.gif"
+        write_clips(d.clip[None], out_dir / name, fps=fps, scale=SCALE)
+        rows.append(
+            {
+                "prompt": d.prompt,
+                "gif": name,
+                "disagreement": d.kind,
+                "split": d.split,
+                "count": d.count,
+                "of": d.of,
+                "learned_said": d.learned_said,
+                "rule_said": d.rule_said,
+            }
+        )
+    return rows
 
 
 def write_gallery(failures: Failures, fps: int, out_dir: Path) -> list[dict]:
