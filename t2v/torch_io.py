@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import pickletools
 import re
+import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -79,8 +80,18 @@ def load(path: str | Path, what: str, hint: str) -> dict:
         raise T2VError(
             f"{what} {str(path)!r} is truncated or corrupt (not a readable checkpoint): {hint}"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError) as err:
-        # IndexError and KeyError: a damaged pickle stream pops an empty stack or reads an unset memo slot
+    except (
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        IndexError,
+        KeyError,
+        struct.error,
+    ) as err:
+        # IndexError and KeyError: a damaged pickle stream pops an empty stack or reads an unset memo slot;
+        # struct.error: it ends inside an opcode's argument
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise T2VError(f"{what} {str(path)!r} is truncated or corrupt ({first}): {hint}") from None
     if not isinstance(obj, dict):

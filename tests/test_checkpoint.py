@@ -30,7 +30,9 @@ def test_truncated_and_garbage_checkpoints_give_a_clear_error(tiny_model, tmp_pa
     with zipfile.ZipFile(tiny_model) as src, zipfile.ZipFile(tmp_path / "pickle.pt", "w") as out:
         for name in src.namelist():
             out.writestr(name, b"\x80\x02." if name.endswith("/data.pkl") else src.read(name))
-    for name in ("cut.pt", "junk.pt", "pickle.pt"):
+    # A raw pickle that ends inside an opcode's argument ("X": a string, its length missing): struct.error.
+    (tmp_path / "x.pt").write_bytes(b"X")
+    for name in ("cut.pt", "junk.pt", "pickle.pt", "x.pt"):
         with pytest.raises(T2VError, match="truncated or corrupt"):
             load_generator(tmp_path / name)
     with pytest.raises(T2VError, match="dvc repro train-gan"):

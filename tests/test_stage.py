@@ -62,10 +62,15 @@ def test_sample_video_reads_every_input_before_replacing_videos(tmp_path, tiny_m
     videos = tmp_path / "reports/videos"
     videos.mkdir(parents=True)
     (videos / "old.gif").write_bytes(b"old")
-    proc = _stage("sample_video", tmp_path, str(tiny_model), "missing.json")
+    proc = _stage("sample_video", tmp_path, str(tiny_model), "models/judge.pt", "missing.json")
     _, err = proc.communicate()
     assert proc.returncode == 2
     _one_line(err, "missing.json")
+    (tmp_path / "heldout.json").write_text('{"pairs": []}')
+    proc = _stage("sample_video", tmp_path, str(tiny_model), "models/judge.pt", "heldout.json")
+    _, err = proc.communicate()
+    assert proc.returncode == 2
+    _one_line(err, "judge checkpoint 'models/judge.pt' not found: run `dvc repro train-judge`")
     assert [p.name for p in videos.iterdir()] == ["old.gif"]
 
 
