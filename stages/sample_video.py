@@ -26,7 +26,7 @@ def main(cfg, args) -> str:
             f"skipped {len(cfg.sample.prompts) - len(prompts)} two-object prompt(s): "
             "the model read none in training"
         )
-    learned = LearnedScores(judge, cfg.data.frames)
+    learned = LearnedScores(judge)
     scores, confusion, failures = evaluate(
         generator,
         vocab,

@@ -91,7 +91,7 @@ def test_frechet_distance_is_zero_for_one_set_and_grows_with_the_gap():
 
 
 def test_learned_scores_rank_real_far_below_shuffled_and_collapsed(judge):
-    scores = LearnedScores(judge, DATA.frames)
+    scores = LearnedScores(judge)
     rng = np.random.default_rng(1)
     for prompt in ("circle moving up", "red square moving right", "triangle rotating clockwise"):
         (scene,) = parse_scenes(prompt)

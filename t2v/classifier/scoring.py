@@ -66,9 +66,9 @@ class Disagreement:
 class LearnedScores:
     """Collects the judge's answers prompt by prompt (add, add_pair), then summarises them (summary)."""
 
-    def __init__(self, judge: VideoJudge, frames: int):
+    def __init__(self, judge: VideoJudge):
         self.judge = judge
-        self.shuffle = np.random.default_rng(0).permutation(frames)
+        self.shuffle = np.random.default_rng(0).permutation(judge.frames)
         self.prompts: list[_Prompt] = []
         self.pairs: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.disagreements: list[Disagreement] = []
@@ -152,6 +152,7 @@ class LearnedScores:
         """Per split and per motion; the reference levels of fvd (real against real, shuffled frames, one
         clip repeated per prompt); agreement with the rule judges per motion; the two-object prompts."""
         rows = self.prompts
+        overall = self._group(rows)
         real = self._stack(rows, "real")
         again = self._stack(rows, "real_again")
         collapsed = np.concatenate([np.repeat(r.real_again[:1], len(r.real_again), 0) for r in rows])
@@ -166,9 +167,8 @@ class LearnedScores:
                 ),
                 "learned_motion": round(float(learned.mean()), 4),
                 "rule_motion": round(float(rule.mean()), 4),
-                "learned_only": int(
-                    (learned & ~rule).sum()
-                ),  # passed by the learned judge, failed by the rules
+                # clips the learned judge passes and the rules fail, and the reverse
+                "learned_only": int((learned & ~rule).sum()),
                 "rule_only": int((rule & ~learned).sum()),
             }
         pair_rows, pairs = self.pairs, {}
@@ -183,11 +183,11 @@ class LearnedScores:
                 },
             }
         return {
-            "overall": self._group(rows),
+            "overall": overall,
             "per_split": {s: self._group([r for r in rows if r.split == s]) for s in SPLITS},
             "per_motion": per_motion,
             "references": {
-                "fvd_real": round(frechet_distance(again, real), 3),
+                "fvd_real": overall["fvd_real"],
                 "fvd_shuffled": round(frechet_distance(self._stack(rows, "shuffled"), real), 3),
                 "fvd_collapsed": round(frechet_distance(np.repeat(again[:1], len(again), 0), real), 3),
                 "fvd_collapsed_per_prompt": round(frechet_distance(collapsed, real), 3),

@@ -5,6 +5,7 @@ rendered from another random stream, which it never trained on."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import numpy as np
@@ -42,16 +43,16 @@ def render_split(
     """Real clips uint8 (N, T, H, W, 3) and their objects, from random stream `stream` of the judge's seed: a
     share `wide_share` in judge.shape_size's wider range of sizes, the rest in the data's."""
     wide = round(clips * wide_share)
-    parts = []
-    for is_wide, n in ((False, clips - wide), (True, wide)):
-        if n:
-            seed = int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0])
-            rendered = generate_dataset(judge_data(data, judge, n, is_wide), seed)
-            parts.append((rendered.clips, objects_of_dataset(rendered)))
-    (clips_a, objects_a), *rest = parts
-    for clips_b, objects_b in rest:
-        clips_a, objects_a = np.concatenate([clips_a, clips_b]), objects_a.concatenate(objects_b)
-    return clips_a, objects_a
+    rendered = [
+        generate_dataset(
+            judge_data(data, judge, n, is_wide),
+            int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0]),
+        )
+        for is_wide, n in ((False, clips - wide), (True, wide))
+        if n
+    ]
+    objects = [objects_of_dataset(part) for part in rendered]
+    return np.concatenate([part.clips for part in rendered]), functools.reduce(Objects.concatenate, objects)
 
 
 def _queries(objects: Objects, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
