@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -61,12 +62,34 @@ def run(
         "DVC_NO_ANALYTICS": "1",
         **(env_extra or {}),
     }
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, **kw)
+    result = _run_bounded(cmd, cwd, env, **kw)
     if check and result.returncode:
         raise AssertionError(
             f"{cmd} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return result
+
+
+def _run_bounded(cmd: list[str], cwd: Path, env: dict, timeout: float = 540) -> subprocess.CompletedProcess:
+    """cmd with no stdin, in a process group of its own that is killed whole after `timeout` s: a grandchild
+    left holding the output pipe (a browser's renderer, a DVC worker) cannot keep the test waiting."""
+    with subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise AssertionError(f"{cmd} ran over {timeout} s:\n{out[-3000:]}\n{err[-3000:]}") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def make_repo_copy(dest: Path, params_update: dict) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -40,8 +41,10 @@ def judging(clips: int) -> Iterator[Judge]:
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield lambda function, work: pool.map(function, work, chunksize=1)
+        # An executor, not multiprocessing.Pool: a worker that dies (killed for memory, say) fails the map
+        # with BrokenProcessPool instead of leaving it waiting forever for the lost result.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield lambda function, work: list(pool.map(function, work))
     finally:
         cv2.setNumThreads(threads)
 
