@@ -110,7 +110,7 @@ def cmd_words(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from t2v.demo.server import serve
+    from t2v.demo.app import serve
 
     model = _model(args)
     params = Path(args.params) if args.params else model.parent.parent / "params.yaml"

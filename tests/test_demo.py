@@ -1,22 +1,23 @@
-"""`t2v serve`: the demo page answers prompts with judged clips beside ground truth, outlives bad requests,
-and works in a real browser (Chromium, driven by Playwright)."""
+"""`t2v serve`: the Gradio page answers prompts with judged clips beside ground truth, outlives bad requests,
+offers the language as you type, and works in a real browser (Chromium, driven by Playwright) without a
+request leaving the machine."""
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import re
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Iterator
 
 import psutil
 import pytest
 from PIL import Image
+
+from t2v.demo.app import completions
 
 FRAMES = 8  # the tiny model's
 
@@ -24,29 +25,41 @@ FRAMES = 8  # the tiny model's
 @pytest.fixture(scope="module")
 def server(tiny_model, tmp_path_factory) -> Iterator[tuple[str, int]]:
     """t2v serve on a free local port, from outside any repository (--model given): its address and
-    process id."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "t2v.cli", "serve", "--model", str(tiny_model), "--port", "0"],
-        cwd=tmp_path_factory.mktemp("serve"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    address = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    assert address, f"no address in {line!r}"
+    process id. Its output goes to a file, which no full pipe can stall."""
+    where = tmp_path_factory.mktemp("serve")
+    with open(where / "out.txt", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "t2v.cli", "serve", "--model", str(tiny_model), "--port", "0"],
+            cwd=where,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120  # its address once it listens, or the test fails rather than hangs
+    while not (address := re.search(r"http://127\.0\.0\.1:\d+/", (where / "out.txt").read_text())):
+        assert proc.poll() is None and time.monotonic() < deadline, (where / "out.txt").read_text()[-2000:]
+        time.sleep(0.2)
     yield address.group(0), proc.pid
     proc.terminate()
     proc.wait(timeout=30)
 
 
-def _post(address: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(address + "generate", data=json.dumps(body).encode())
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+@pytest.fixture(scope="module")
+def ask(server):
+    """(prompt, n, seed) -> (error line, status line, clips' HTML), through Gradio's own client; a value
+    Gradio's inputs refuse comes back as its error line."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(server[0], verbose=False)
+
+    def call(prompt, n, seed) -> tuple[str, str, str]:
+        try:
+            return tuple(client.predict(prompt, n, seed, api_name="/generate"))
+        except AppError as err:
+            return str(err), "", ""
+
+    return call
 
 
 def _frames(data_uri: str) -> int:
@@ -56,43 +69,73 @@ def _frames(data_uri: str) -> int:
     return image.n_frames
 
 
-def test_an_answer_is_judged_clips_beside_ground_truth(server):
-    server, _ = server
-    status, answer = _post(server, {"prompt": "Red square  moving up-right", "n": 3, "seed": 0})
-    assert status == 200 and answer["prompt"] == "red square moving up-right"
-    assert len(answer["clips"]) == 3
-    for clip in answer["clips"]:
-        assert _frames(clip["clip"]) == FRAMES and _frames(clip["truth"]) == FRAMES
-        assert [c["name"] for c in clip["checks"]] == ["motion", "shape", "colour"]
-        assert isinstance(clip["passes"], bool) and clip["saw"][0].startswith("red square moving up-right: ")
-    _, two = _post(server, {"prompt": "red circle moving left and blue square moving up", "n": 1, "seed": 0})
-    assert [c["name"] for c in two["clips"][0]["checks"]][-1] == "binding" and len(
-        two["clips"][0]["saw"]
-    ) == 2
-    assert (
-        _post(server, {"prompt": "red square moving up-right", "n": 3, "seed": 0})[1]["clips"]
-        == answer["clips"]
-    )
+def _figures(html: str) -> list[dict]:
+    """Each clip's figure: its generated and ground-truth images, check names, and what the judge saw."""
+    return [
+        {
+            "clip": re.search(r'class="generated"[^>]*src="([^"]+)"', f).group(1),
+            "truth": re.search(r'class="truth"[^>]*src="([^"]+)"', f).group(1),
+            "checks": re.findall(r"</?li class=\"(?:ok|no)\">&#1\d+; ([^<(]+?)(?: \(|</li>)", f),
+            "saw": re.findall(r"<li>([^<]+)</li>", f.split('class="saw"')[1]),
+        }
+        for f in html.split("<figure")[1:]
+    ]
 
 
-def test_fifty_bad_requests_in_a_row_get_one_line_each_and_cost_no_memory(server):
-    server, pid = server
-    _post(server, {"prompt": "circle moving up", "n": 4, "seed": 0})
+def test_the_box_offers_what_completes_the_typed_words_two_objects_included():
+    assert len(completions("")) == 5 * 3 * 16, "no colour or one of four, a shape, a motion"
+    assert completions("red sq") == completions("")
+    after = completions("circle moving up")
+    assert after[240:242] == [f"circle moving up and circle moving {m}" for m in ("up", "down")]
+    second = completions("Red circle moving left  and b")
+    assert len(second) == 240 and second[0] == "red circle moving left and circle moving up"
+    assert all(o.startswith("red circle moving left and ") for o in second)
+
+
+def test_an_answer_is_judged_clips_beside_ground_truth(ask):
+    error, status, html = ask("Red square  moving up-right", 3, 0)
+    assert error == "" and status.startswith("red square moving up-right: 3 clip(s) in ")
+    figures = _figures(html)
+    assert len(figures) == 3
+    for figure in figures:
+        assert _frames(figure["clip"]) == FRAMES and _frames(figure["truth"]) == FRAMES
+        assert figure["checks"] == ["motion", "shape", "colour"]
+        assert figure["saw"][0].startswith("red square moving up-right: ")
+    _, _, two = ask("red circle moving left and blue square moving up", 1, 0)
+    (pair,) = _figures(two)
+    assert pair["checks"][-1] == "binding" and len(pair["saw"]) == 2
+    assert ask("red square moving up-right", 3, 0)[2] == html, "the same seed, the same clips"
+
+
+def test_fifty_bad_requests_in_a_row_get_one_line_each_and_cost_no_memory(server, ask):
+    _, pid = server
+    ask("circle moving up", 4, 0)
     before = psutil.Process(pid).memory_info().rss
     bad = [
-        {"prompt": f"purple circle moving up {i}", "n": 4, "seed": 0}
+        (f"purple circle moving up {i}", 4, 0)
         if i % 3 == 0
-        else {"prompt": "circle moving up", "n": 99, "seed": 0}
+        else ("circle moving up", 99, 0)
         if i % 3 == 1
-        else {"prompt": ["not", "text"], "n": 1, "seed": 0}
+        else ("circle moving up", 2, -5)
         for i in range(50)
     ]
-    for body in bad:
-        status, answer = _post(server, body)
-        assert status == 400 and "\n" not in answer["error"], answer
-    assert "colour 'purple' (the colours: red, green, blue, yellow)" in _post(server, bad[0])[1]["error"]
+    for request in bad:
+        error, status, html = ask(*request)
+        assert error and "\n" not in error and not status and not html, (request, error)
+    assert "colour 'purple' (the colours: red, green, blue, yellow)" in ask(*bad[0])[0]
+    assert "99" in ask(*bad[1])[0] and "16" in ask(*bad[1])[0], "the bad count and the bound named"
     assert psutil.Process(pid).memory_info().rss - before < 20 * 2**20
-    assert _post(server, {"prompt": "circle moving up", "n": 4, "seed": 0})[0] == 200
+    assert ask("circle moving up", 4, 0)[0] == ""
+
+
+def test_serve_without_gradio_says_how_to_install_it(monkeypatch, tiny_model):
+    from t2v.config import Config
+    from t2v.demo.app import serve
+    from t2v.errors import T2VError
+
+    monkeypatch.setitem(sys.modules, "gradio", None)
+    with pytest.raises(T2VError, match=r"pip install -e '\.\[demo\]'"):
+        serve(tiny_model, Config(), 0)
 
 
 @pytest.mark.slow
@@ -101,38 +144,48 @@ def test_the_page_in_a_real_browser(server):
     from playwright.sync_api import sync_playwright
 
     server, _ = server
+    outside: list[str] = []
     with sync_playwright() as driver:
         browser = driver.chromium.launch(
             executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.on("request", lambda r: None if r.url.startswith((server, "data:")) else outside.append(r.url))
         page.goto(server)
-        offered = page.eval_on_selector_all("#words option", "options => options.map(o => o.value)")
-        assert "red square moving up-right" in offered
-        page.fill("#prompt", "red circle moving left and ")
-        page.dispatch_event("#prompt", "input")
-        offered = page.eval_on_selector_all("#words option", "options => options.map(o => o.value)")
-        assert "red circle moving left and blue square moving up" in offered, "two-object prompts offered"
+        box = page.locator("#prompt input")
+        box.click()
+        box.fill("")
+        box.press_sequentially("red circle moving left and b", delay=20)
+        # The choices follow the keys (a round trip each): after 'and', every object joined to the first.
+        page.wait_for_function(
+            "(first => first && first.textContent.includes('red circle moving left and '))"
+            "(document.querySelector('#prompt li[role=option]'))"
+        )
+        offered = [o.strip() for o in page.locator("#prompt li[role=option]").all_inner_texts()]
+        assert "red circle moving left and red square moving up" in offered, "two-object prompts offered"
+        listed = page.locator("#prompt li[role=option]").first.get_attribute("aria-setsize")
+        assert listed == "240", "every object offered as the second (the box draws the first 100)"
 
         def ask(prompt: str) -> None:
-            page.fill("#prompt", prompt)
-            page.fill("#n", "2")
+            box.fill(prompt)
+            box.press("Escape")
+            page.locator("#n input[type=number]").fill("2")
+            page.locator("#n input[type=number]").press("Enter")
             page.click("#go")
 
         ask("circle moving up")
         page.wait_for_function("document.querySelectorAll('#clips img').length == 4")
         sources = page.eval_on_selector_all("#clips img", "images => images.map(i => i.src)")
         assert all(_frames(src) == FRAMES for src in sources), "every clip an animated GIF"
-        assert page.eval_on_selector_all("#clips img", "images => images.every(i => i.naturalWidth > 0)")
+        page.wait_for_function("[...document.querySelectorAll('#clips img')].every(i => i.naturalWidth > 0)")
         assert "circle moving up: 2 clip(s)" in page.inner_text("#status")
 
         ask("purple circle moving up")
-        page.wait_for_function("document.querySelector('#error').textContent.length > 0")
+        page.wait_for_function("document.querySelector('#error').textContent.includes('purple')")
         assert "colour 'purple' (the colours: red, green, blue, yellow)" in page.inner_text("#error")
 
         ask("red triangle expanding")
-        page.wait_for_function(
-            "document.querySelector('#status').textContent.includes('red triangle expanding')"
-        )
-        assert page.inner_text("#error") == "" and len(page.query_selector_all("#clips img.generated")) == 2
+        page.wait_for_function("document.querySelector('#status').textContent.includes('red triangle')")
+        assert page.inner_text("#error").strip() == "" and page.locator("#clips img.generated").count() == 2
         browser.close()
+    assert outside == [], "the page asks nothing of any other host"
