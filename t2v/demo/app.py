@@ -2,7 +2,6 @@
 generated clip beside ground truth with the judges' verdict, or the bad prompt's one-line error. It listens on
 127.0.0.1 only and makes no outside request: Gradio's analytics and version check are off."""
 
-
 import html
 import os
 import socket
