@@ -205,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(func=cmd_render)
 
     serve = sub.add_parser(
-        "serve", language=True, help="a local page to try prompts: clips beside ground truth, with verdicts"
+        "serve",
+        language=True,
+        help="a local Gradio page to try prompts (the demo extra): clips beside ground truth, with verdicts",
     )
     serve.add_argument(
         "--model", help="the generator (default: models/generator.pt of the t2v repository this runs in)"
