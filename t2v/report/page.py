@@ -46,7 +46,12 @@ TARGETS = (
     ("binding against swapped motions (at most)", "bind_swap", 0.10, True),
     ("learned judge: every head right, seen prompts", "judge_seen", None, False),
     ("learned judge: every head right, held-out prompts", "judge_held", None, False),
-    ("learned judge: Fréchet distance to real clips, seen prompts (lower is better)", "fvd_seen", None, True),
+    (
+        "learned judge: Fréchet distance to real clips, seen prompts (lower is better)",
+        "fvd_seen",
+        None,
+        True,
+    ),
     (
         "learned judge: Fréchet distance to real clips, held-out prompts (lower is better)",
         "fvd_held",
