@@ -36,6 +36,27 @@ def test_the_answer_does_not_depend_on_which_object_is_named_first(judge):
         assert (forward[head] == backward[head]).all(), head
 
 
+def test_every_layer_runs_in_channels_last_memory_with_no_copy_between_space_and_time(judge):
+    # Where a convolution's input is in the default order, a CPU step takes about 1.5x as long (the 2-core
+    # host: 12-15 against 19-21 steps a second).
+    clips = torch.from_numpy(render_split(DATA, JUDGE, 4, 0)[0])
+    layouts = []
+    hooks = [
+        conv.register_forward_pre_hook(
+            lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
+        )
+        for conv in judge.modules()
+        if isinstance(conv, torch.nn.Conv2d)
+    ]
+    try:
+        with torch.no_grad():
+            judge.answer(judge.encode(clips))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert layouts == [True] * 4
+
+
 def test_objects_of_a_prompt_and_their_swap():
     objects = objects_of_scenes(
         [parse_scenes("circle moving up"), parse_scenes("red square shrinking and circle expanding")]

@@ -48,11 +48,13 @@ class SpaceTime(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, clips: int) -> torch.Tensor:
+        """x and the result in channels_last memory order, where these convolutions run about 3x faster on a
+        CPU than in the default order (their backward most); every reshape below is then a view."""
         x = self.space(x)
         bt, c, h, w = x.shape
-        x = x.reshape(clips, bt // clips, c, h * w).transpose(1, 2)  # (B, C, T, HW): time as a 2D axis
+        x = x.permute(0, 2, 3, 1).reshape(clips, bt // clips, h * w, c).permute(0, 3, 1, 2)  # (B, C, T, HW)
         x = self.time(x)
-        return x.transpose(1, 2).reshape(-1, c, h, w).contiguous(memory_format=torch.channels_last)
+        return x.permute(0, 2, 3, 1).reshape(-1, h, w, c).permute(0, 3, 1, 2)
 
 
 class Answers(NamedTuple):
@@ -87,11 +89,14 @@ class VideoJudge(nn.Module):
         return {"size": self.size, "frames": self.frames, "width": self.width}
 
     def _with_place(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, C, H, W), channels_last -> (N, C + 2, H, W), channels_last: x and each patch's x and y."""
         xy = self.xy16 if x.shape[-1] == GRID else self.xy8
-        return torch.cat([x, xy.expand(len(x), -1, -1, -1)], 1)
+        nhwc = torch.cat([x.permute(0, 2, 3, 1), xy.permute(0, 2, 3, 1).expand(len(x), -1, -1, -1)], 3)
+        return nhwc.permute(0, 3, 1, 2)
 
     def encode(self, clips: torch.Tensor) -> torch.Tensor:
-        """uint8 clips (B, T, H, W, 3) -> patch features and their place (B*T, width + 2, GRID, GRID)."""
+        """uint8 clips (B, T, H, W, 3) -> patch features and their place (B*T, width + 2, GRID, GRID),
+        channels_last."""
         b, t, size = clips.shape[:3]
         p = size // GRID
         # Every frame cut into GRID x GRID patches of p x p pixels, still in bytes (the cheap copy); then one
