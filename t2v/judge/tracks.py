@@ -39,7 +39,9 @@ class Track:
 
 def ink(frames: np.ndarray) -> np.ndarray:
     """uint8 (..., 3) -> float (...) distance from white in [0, 1], whatever the colour."""
-    return 1.0 - frames.min(axis=-1).astype(np.float32) / 255.0
+    # The darkest channel as two elementwise minima: numpy's reduce over a last axis of 3 is ~10x slower.
+    darkest = np.minimum(np.minimum(frames[..., 0], frames[..., 1]), frames[..., 2])
+    return 1.0 - darkest.astype(np.float32) / 255.0
 
 
 def measure(clip: np.ndarray) -> Track:
@@ -50,6 +52,7 @@ def measure(clip: np.ndarray) -> Track:
     touches = np.zeros(t, dtype=bool)
     centre, rgb = np.full((t, 2), np.nan), np.full((t, 3), np.nan)
     area[:] = solid[:] = np.nan
+    ys, xs = np.indices((h, w))
     for f in range(t):
         mask = (amount[f] >= INK_THRESHOLD).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -64,16 +67,16 @@ def measure(clip: np.ndarray) -> Track:
         # Ink relative to the blob's own full ink, over the blob grown by a pixel, counts the whole
         # anti-aliased rim as fractions of a pixel: centre and area then track the shape smoothly, any colour.
         rim = cv2.dilate(blob.astype(np.uint8), _GROW).astype(bool)
-        weight = amount[f] * rim / amount[f][blob].max()
+        peak = amount[f][blob].max()
+        weight = amount[f] * rim / peak
         total = weight.sum()
         area[f] = total
-        ys, xs = np.indices((h, w))
         centre[f] = ((weight * (xs + 0.5)).sum() / total, (weight * (ys + 0.5)).sum() / total)
         contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         filled = np.zeros_like(mask)
         cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
         solid[f] = pixels / max(1, int(filled.sum()))
         touches[f] = x == 0 or y == 0 or x + bw == w or y + bh == h
-        core = blob & (amount[f] >= 0.75 * amount[f][blob].max())
+        core = blob & (amount[f] >= 0.75 * peak)
         rgb[f] = clip[f][core].mean(axis=0)
     return Track(blobs, specks, centre, area, solid, touches, rgb, w)
