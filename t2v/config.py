@@ -154,7 +154,7 @@ class SampleConfig:
 class JudgeConfig:
     seed: int = knob(1, lo=0, hi=2**31 - 1)
     clips: int = knob(4000, lo=16, hi=100_000)
-    epochs: int = knob(14, lo=1, hi=1000)
+    epochs: int = knob(18, lo=1, hi=1000)
     batch_size: int = knob(32, lo=2, hi=4096)
     lr: float = knob(0.003, lo=0.0, lo_open=True, hi=1.0)
     width: int = knob(24, lo=4, hi=256)
