@@ -9,16 +9,7 @@ from t2v.classifier.checkpoint import load_judge, save_judge
 from t2v.classifier.frechet import frechet_distance
 from t2v.classifier.network import ABSENT
 from t2v.classifier.scoring import LearnedScores
-from t2v.classifier.training import (
-    TEST_STREAM,
-    _queries,
-    _rendered_ahead,
-    all_right,
-    answers,
-    check_fit,
-    render_split,
-    train_judge,
-)
+from t2v.classifier.training import _queries, all_right, answers, check_fit, render_split, train_judge
 from t2v.classifier.truth import objects_of_scenes
 from t2v.config import DataConfig, JudgeConfig
 from t2v.data.synthesize import render_prompt
@@ -74,17 +65,6 @@ def test_objects_of_a_prompt_and_their_swap():
     assert objects.shape[0, 1] == -1 and objects.bits()[0].sum() == 3  # one shape, one colour, one motion
     swapped = objects.swapped()
     assert (swapped.motion[1] == objects.motion[1, ::-1]).all() and (swapped.shape == objects.shape).all()
-
-
-def test_clips_rendered_ahead_are_each_epochs_and_then_the_test_splits_as_rendered_in_line():
-    ahead = list(_rendered_ahead(DATA, JUDGE))
-    in_line = [render_split(DATA, JUDGE, JUDGE.clips, epoch) for epoch in range(JUDGE.epochs)]
-    in_line.append(render_split(DATA, JUDGE, JUDGE.test_clips, TEST_STREAM, wide_share=0.0))
-    assert len(ahead) == len(in_line) == JUDGE.epochs + 1
-    for (clips, objects), (want_clips, want_objects) in zip(ahead, in_line):
-        assert np.array_equal(clips, want_clips)
-        assert np.array_equal(objects.motion, want_objects.motion)
-        assert np.array_equal(objects.shape, want_objects.shape)
 
 
 def test_a_named_object_the_clip_lacks_is_taught_as_absent_and_one_it_holds_never_is():

@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -40,12 +38,7 @@ def judge_data(data: DataConfig, judge: JudgeConfig, clips: int, wide: bool = Fa
 
 
 def render_split(
-    data: DataConfig,
-    judge: JudgeConfig,
-    clips: int,
-    stream: int,
-    wide_share: float = 0.5,
-    progress: bool = True,
+    data: DataConfig, judge: JudgeConfig, clips: int, stream: int, wide_share: float = 0.5
 ) -> tuple[np.ndarray, Objects]:
     """Real clips uint8 (N, T, H, W, 3) and their objects, from random stream `stream` of the judge's seed: a
     share `wide_share` in judge.shape_size's wider range of sizes, the rest in the data's."""
@@ -54,32 +47,12 @@ def render_split(
         generate_dataset(
             judge_data(data, judge, n, is_wide),
             int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0]),
-            progress=progress,
         )
         for is_wide, n in ((False, clips - wide), (True, wide))
         if n
     ]
     objects = [objects_of_dataset(part) for part in rendered]
     return np.concatenate([part.clips for part in rendered]), functools.reduce(Objects.concatenate, objects)
-
-
-def _rendered_ahead(data: DataConfig, judge: JudgeConfig) -> Iterator[tuple[np.ndarray, Objects]]:
-    """Each training epoch's clips, then the test split, each rendered in a thread while the one before is
-    used. Rendering is one core's work from its own random stream (so the clips are the same as in line), and
-    the judge's step leaves the other core idle at times: 18 epochs rendered in line cost about 30 s. The
-    training clips draw half their sizes in judge.shape_size's wider range, so that the judge reads the words
-    of a shape drawn smaller or larger than the data's (fvd, not judge_acc, counts the size); the test split
-    draws the data's sizes alone."""
-    splits = [(judge.clips, epoch, 0.5) for epoch in range(judge.epochs)] + [
-        (judge.test_clips, TEST_STREAM, 0.0)
-    ]
-    with ThreadPoolExecutor(max_workers=1) as background:
-        pending = background.submit(render_split, data, judge, *splits[0], progress=False)
-        for following in splits[1:]:
-            ready = pending.result()
-            pending = background.submit(render_split, data, judge, *following, progress=False)
-            yield ready
-        yield pending.result()
 
 
 def _queries(objects: Objects, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
@@ -126,10 +99,9 @@ def train_judge(data: DataConfig, judge: JudgeConfig) -> tuple[VideoJudge, dict]
     steps = judge.epochs * (judge.clips // judge.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, judge.lr, total_steps=steps)
     start = time.perf_counter()
-    splits = _rendered_ahead(data, judge)
     with tqdm(total=steps, desc="train judge", unit="step", leave=False) as bar:
         for epoch in range(judge.epochs):
-            clips, objects = next(splits)
+            clips, objects = render_split(data, judge, judge.clips, epoch)
             order = torch.randperm(len(clips), generator=rng).numpy()
             for lo in range(0, len(order) - judge.batch_size + 1, judge.batch_size):
                 rows = np.sort(order[lo : lo + judge.batch_size])
@@ -141,8 +113,10 @@ def train_judge(data: DataConfig, judge: JudgeConfig) -> tuple[VideoJudge, dict]
                 bar.update()
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
     train_time = time.perf_counter() - start
-    clips, objects = next(splits)
     model.eval()
+    # Trained on half its clips in a wider range of sizes, so that it reads the words of a shape drawn smaller
+    # or larger than the data's (fvd, not judge_acc, counts the size); tested on the data's sizes alone.
+    clips, objects = render_split(data, judge, judge.test_clips, TEST_STREAM, wide_share=0.0)
     got = answers(model, clips, objects)
     report = {
         "accuracy": {head: round(float(got[head].mean()), 4) for head in HEADS},

@@ -116,15 +116,11 @@ RENDER_BLOCK = 128  # clips rendered per step: a buffer this size stays in cache
 
 
 def generate_dataset(
-    cfg: DataConfig,
-    seed: int,
-    sink: Callable[[np.ndarray], object] | None = None,
-    progress: bool = True,
+    cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None
 ) -> Dataset:
     """Render the training set: the one-object clips, then the two-object ones (data.pair_share). With a sink
     (for example a file's write), each block of clips is handed to it from a reused buffer and the returned
-    Dataset's clips stay None: memory stays one block, whatever n_clips. progress: show a bar (not where it
-    renders in the background of another bar)."""
+    Dataset's clips stay None: memory stays one block, whatever n_clips."""
     rng = np.random.default_rng(seed)
     n_pairs = n_pair_clips(cfg)
     scenes, prompts = sample_training_scenes(cfg, rng, cfg.n_clips - n_pairs)
@@ -136,7 +132,7 @@ def generate_dataset(
     emit = sink or (lambda clips: kept.append(clips.copy()))
     buffer = np.empty((min(RENDER_BLOCK, cfg.n_clips), cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
     firsts, seconds = [], []
-    with tqdm(total=cfg.n_clips, desc="render", unit="clip", leave=False, disable=not progress) as bar:
+    with tqdm(total=cfg.n_clips, desc="render", unit="clip", leave=False) as bar:
         for block in blocks:
             for lo in range(0, len(block.prompts), RENDER_BLOCK):
                 rows = slice(lo, min(lo + RENDER_BLOCK, len(block.prompts)))
