@@ -16,7 +16,7 @@ from tqdm import tqdm
 from t2v.classifier.network import ABSENT, COLOUR_BITS, N_COLOURS, N_SHAPES, VideoJudge
 from t2v.classifier.truth import Objects, objects_of_dataset
 from t2v.config import DataConfig, JudgeConfig
-from t2v.data.synthesize import generate_dataset
+from t2v.data.synthesize import BlockWriter, generate_dataset
 from t2v.errors import T2VError
 
 HEADS = ("objects", "shape", "colour", "motion")
@@ -43,16 +43,18 @@ def render_split(
     """Real clips uint8 (N, T, H, W, 3) and their objects, from random stream `stream` of the judge's seed: a
     share `wide_share` in judge.shape_size's wider range of sizes, the rest in the data's."""
     wide = round(clips * wide_share)
+    out = np.empty((clips, data.frames, data.size, data.size, 3), dtype=np.uint8)
     rendered = [
         generate_dataset(
             judge_data(data, judge, n, is_wide),
             int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0]),
+            sink=BlockWriter(out[start : start + n]),
         )
-        for is_wide, n in ((False, clips - wide), (True, wide))
+        for is_wide, n, start in ((False, clips - wide, 0), (True, wide, clips - wide))
         if n
     ]
     objects = [objects_of_dataset(part) for part in rendered]
-    return np.concatenate([part.clips for part in rendered]), functools.reduce(Objects.concatenate, objects)
+    return out, functools.reduce(Objects.concatenate, objects)
 
 
 def _queries(objects: Objects, rng: torch.Generator) -> tuple[torch.Tensor, ...]:
