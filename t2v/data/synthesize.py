@@ -117,8 +117,8 @@ RENDER_BLOCK = 128  # clips rendered per step: a buffer this size stays in cache
 
 class BlockWriter:
     """A sink (generate_dataset) that writes the blocks handed to it one after another into an array (N, T,
-    H, W, 3): the clips land in place, with no list of copies to concatenate (each a fresh half-gigabyte at
-    the judge's 4,000 clips, most of the time of an in-memory render)."""
+    H, W, 3): the clips land in place, with no list of copies to concatenate (at the judge's 4,000 clips an
+    epoch, three half-gigabyte arrays held at once)."""
 
     def __init__(self, into: np.ndarray):
         self.into, self.written = into, 0
