@@ -154,10 +154,10 @@ class SampleConfig:
 class JudgeConfig:
     seed: int = knob(1, lo=0, hi=2**31 - 1)
     clips: int = knob(4000, lo=16, hi=100_000)
-    epochs: int = knob(18, lo=1, hi=1000)
+    epochs: int = knob(14, lo=1, hi=1000)
     batch_size: int = knob(32, lo=2, hi=4096)
     lr: float = knob(0.003, lo=0.0, lo_open=True, hi=1.0)
-    width: int = knob(24, lo=4, hi=256)
+    width: int = knob(48, lo=4, hi=256)
     pair_share: float = knob(0.5, lo=0.0, hi=1.0)
     shape_size: list[float] = knob([0.08, 0.22], lo=0.04, hi=0.25, pair=True)
     test_clips: int = knob(2000, lo=16, hi=100_000)

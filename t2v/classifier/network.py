@@ -16,7 +16,9 @@ from t2v.prompts import MOTIONS, SHAPES
 
 N_SHAPES, N_COLOURS, N_MOTIONS = len(SHAPES), len(COLOUR_NAMES), len(MOTIONS)
 ABSENT = N_MOTIONS  # the motion head's answer where the named object is not in the clip
-GRID = 16  # the first layer cuts every frame into GRID x GRID patches
+# The first layer cuts every frame into GRID x GRID patches (8 px at 64 px). The convolutions over this grid
+# bound the judge's training time; wide patch features (judge.width) keep the shape detail a finer grid sees.
+GRID = 8
 FEATURES = 64  # width of the penultimate features (the Fréchet distance's space)
 # The clip head's outputs: two logits for one or two objects, then one sigmoid each for every shape, colour
 # and motion present.
@@ -69,7 +71,7 @@ class VideoJudge(nn.Module):
     clip's features and answers, and `follow` into a named object's (its shape index, -1 for its colour alone,
     and its colour index)."""
 
-    def __init__(self, size: int, frames: int, width: int = 24):
+    def __init__(self, size: int, frames: int, width: int = 48):
         super().__init__()
         self.size, self.frames, self.width = size, frames, width
         self.patch = nn.Linear(3 * (size // GRID) ** 2, width)
@@ -82,15 +84,15 @@ class VideoJudge(nn.Module):
         self.clip_head = nn.Linear(FEATURES, MOTION_BITS.stop)
         self.motion_head = nn.Linear(FEATURES, N_MOTIONS + 1)
         self.shape_head = nn.Linear(FEATURES, N_SHAPES)
-        self.register_buffer("xy16", _coordinates(GRID), persistent=False)
-        self.register_buffer("xy8", _coordinates(GRID // 2), persistent=False)
+        self.register_buffer("xy_grid", _coordinates(GRID), persistent=False)
+        self.register_buffer("xy_half", _coordinates(GRID // 2), persistent=False)
 
     def config(self) -> dict:
         return {"size": self.size, "frames": self.frames, "width": self.width}
 
     def _with_place(self, x: torch.Tensor) -> torch.Tensor:
         """x (N, C, H, W), channels_last -> (N, C + 2, H, W), channels_last: x and each patch's x and y."""
-        xy = self.xy16 if x.shape[-1] == GRID else self.xy8
+        xy = self.xy_grid if x.shape[-1] == GRID else self.xy_half
         nhwc = torch.cat([x.permute(0, 2, 3, 1), xy.permute(0, 2, 3, 1).expand(len(x), -1, -1, -1)], 3)
         return nhwc.permute(0, 3, 1, 2)
 
