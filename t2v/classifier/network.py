@@ -71,7 +71,7 @@ class VideoJudge(nn.Module):
     clip's features and answers, and `follow` into a named object's (its shape index, -1 for its colour alone,
     and its colour index)."""
 
-    def __init__(self, size: int, frames: int, width: int = 48):
+    def __init__(self, size: int, frames: int, width: int):
         super().__init__()
         self.size, self.frames, self.width = size, frames, width
         self.patch = nn.Linear(3 * (size // GRID) ** 2, width)
