@@ -4,6 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from t2v.config import DataConfig, ModelConfig
 from t2v.data.vocab import build_vocab, encode
@@ -514,3 +515,26 @@ def test_the_darkest_channel_has_amins_value_and_gradient_to_the_bit():
     assert torch.equal(grads[0][0], grads[1][0])
     assert torch.equal(grads[0][1], grads[1][1])
     assert grads[1][1][:, :, :, 0].abs().sum() > 0  # ties share the gradient, none is dropped
+
+
+@pytest.mark.parametrize("size", [64, 17])
+def test_the_axis_aligned_grid_is_affine_grids_to_the_bit(size):
+    from t2v.model.sprite import AxisAlignedGrid
+
+    torch.manual_seed(0)
+    scale, shift = torch.rand(30) * 2 + 0.5, torch.randn(30, 2)
+    zero = torch.zeros_like(scale)
+    upstream = torch.randn(30, size, size, 2)
+    results = []
+    for grid in (
+        lambda t: F.affine_grid(t, [30, 1, size, size], align_corners=False),
+        lambda t: AxisAlignedGrid.apply(t, size),
+    ):
+        leaves = (scale.clone().requires_grad_(), shift.clone().requires_grad_())
+        s, (x, y) = leaves[0], leaves[1].unbind(dim=1)
+        theta = torch.stack([torch.stack([s, zero, x], -1), torch.stack([zero, s, y], -1)], dim=-2)
+        out = grid(theta)
+        out.backward(upstream)
+        results.append((out.detach(), leaves[0].grad, leaves[1].grad))
+    for reference, fast in zip(*results):
+        assert torch.equal(reference, fast)

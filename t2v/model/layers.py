@@ -52,10 +52,14 @@ class Layers:
     def visible(self, slots: torch.Tensor) -> torch.Tensor:
         """Each prompt's object `slots` (B,) alone on white, as much of it as shows: (B, 3, T, H, W)."""
         b = self.prompts
-        clips = over_white(self.rgb[:b], self.cover[:b])
         # Every second object is drawn, then kept where its slot asks for it: the shapes are set by the
-        # prompts, not by the slots' values, so a GPU never waits to learn how many there are.
-        back = (slots[self.rows] == 1)[:, None, None, None, None]
-        shown = self.cover[b:] * (1.0 - self.cover[self.rows])
-        behind = torch.where(back, over_white(self.rgb[b:], shown), clips[self.rows])
-        return clips.index_copy(0, self.rows, behind)
+        # prompts, not by the slots' values, so a GPU never waits to learn how many there are. The choice is
+        # made on the coverage (one channel) and the fill, and the clips composited once: a choice between
+        # whole clips moves three channels each way, forward and backward.
+        back = slots[self.rows] == 1
+        front_cover, front_rgb = self.cover[self.rows], self.rgb[self.rows]
+        shown = self.cover[b:] * (1.0 - front_cover)
+        cover = torch.where(back[:, None, None, None, None], shown, front_cover)
+        rgb = torch.where(back[:, None], self.rgb[b:], front_rgb)
+        rows = self.rows
+        return over_white(self.rgb[:b].index_copy(0, rows, rgb), self.cover[:b].index_copy(0, rows, cover))

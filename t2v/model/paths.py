@@ -25,8 +25,8 @@ class DarkestChannel(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         clips, darkest = ctx.saved_tensors
-        tied = (clips == darkest.unsqueeze(1)).to(grad.dtype)
-        return tied * (grad / tied.sum(dim=1)).unsqueeze(1)
+        tied = clips == darkest.unsqueeze(1)
+        return torch.where(tied, (grad / tied.sum(dim=1)).unsqueeze(1), 0.0)
 
 
 def soft_ink(clips: torch.Tensor) -> torch.Tensor:

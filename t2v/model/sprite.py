@@ -42,6 +42,38 @@ def radius(track: torch.Tensor) -> torch.Tensor:
     return BASE_EXTENT * torch.exp(log_scale(track)) / SHAPE_REACH
 
 
+def _base_grid(size: int, like: torch.Tensor) -> torch.Tensor:
+    """affine_grid's base grid for a size x size output: (size * size, 3) rows of x, y, 1."""
+    identity = torch.eye(2, 3, device=like.device, dtype=like.dtype)[None]
+    xy = F.affine_grid(identity, [1, 1, size, size], align_corners=False).view(-1, 2)
+    return torch.cat([xy, torch.ones_like(xy[:, :1])], dim=1)
+
+
+class AxisAlignedGrid(torch.autograd.Function):
+    """F.affine_grid(theta, [n, 1, size, size], align_corners=False) for thetas (n, 2, 3) that only scale and
+    shift (zero off the diagonal), the same grid to the bit. affine_grid multiplies a general theta into an
+    (n, H, W, 3) base grid, one batched matrix product per item; an axis-aligned grid is one row of x and
+    one column of y, scaled and shifted, at a fifth of the step's cost. The backward is affine_grid's own
+    product, over one base grid shared by the batch. Computed in float32, as autocast runs affine_grid."""
+
+    @staticmethod
+    def forward(ctx, theta: torch.Tensor, size: int) -> torch.Tensor:
+        theta = theta.float()
+        ctx.size = size
+        base = _base_grid(size, theta).view(size, size, 3)
+        x, y = base[0, :, 0], base[:, 0, 1]
+        grid_x = x[None, None, :] * theta[:, 0, 0, None, None] + theta[:, 0, 2, None, None]
+        grid_y = y[None, :, None] * theta[:, 1, 1, None, None] + theta[:, 1, 2, None, None]
+        n = theta.shape[0]
+        return torch.stack([grid_x.expand(n, size, size), grid_y.expand(n, size, size)], dim=-1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        n, size = grad.shape[0], ctx.size
+        base = _base_grid(size, grad).expand(n, -1, -1)  # (n, size * size, 3), one copy in memory
+        return base.transpose(1, 2).bmm(grad.reshape(n, size * size, 2)).transpose(1, 2), None
+
+
 def coverage(alpha: torch.Tensor, track: torch.Tensor, size: int) -> torch.Tensor:
     """alpha (n, 1, h, w) in [0, 1] moved along track (n, T, 3) -> coverage (n, 1, T, size, size) in [0,
     1]."""
@@ -55,7 +87,7 @@ def coverage(alpha: torch.Tensor, track: torch.Tensor, size: int) -> torch.Tenso
         ],
         dim=-2,
     )  # (B, T, 2, 3)
-    grid = F.affine_grid(theta.view(b * t, 2, 3), [b * t, 1, s, s], align_corners=False)
+    grid = AxisAlignedGrid.apply(theta.view(b * t, 2, 3), s)
     masks = alpha.unsqueeze(1).expand(b, t, *alpha.shape[1:]).reshape(b * t, *alpha.shape[1:])
     cover = F.grid_sample(masks, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return cover.view(b, 1, t, s, s)
