@@ -25,8 +25,9 @@ class DarkestChannel(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         clips, darkest = ctx.saved_tensors
-        tied = clips == darkest.unsqueeze(1)
-        return torch.where(tied, (grad / tied.sum(dim=1)).unsqueeze(1), 0.0)
+        tied = torch.empty_like(clips)  # 1 where a channel is the darkest: the comparison written as floats
+        torch.eq(clips, darkest.unsqueeze(1), out=tied)
+        return tied.mul_((grad / tied.sum(dim=1)).unsqueeze(1))
 
 
 def soft_ink(clips: torch.Tensor) -> torch.Tensor:
