@@ -85,8 +85,8 @@ def test_colour_loss_reads_the_solid_fill_of_real_clips():
     real = to_clips(render_scenes(scenes, CFG, np.random.default_rng(0)).clips, torch.device("cpu"))
     named = torch.tensor([COLOURS[c] for c in COLOURS], dtype=torch.float32) / 127.5 - 1
     assert torch.allclose(solid_colour(real), named, atol=2 / 255), "the fill, not the antialiased edge"
-    assert colour_loss(named, real).item() < 1e-4
-    assert colour_loss(named + 20 / 127.5, real).item() > 0.05
+    assert colour_loss(named, solid_colour(real)).item() < 1e-4
+    assert colour_loss(named + 20 / 127.5, solid_colour(real)).item() > 0.05
 
 
 def test_canonical_shape_takes_out_position_size_and_colour_but_keeps_the_shape():

@@ -254,6 +254,7 @@ def test_fill_and_mask_get_no_adversarial_gradient():
 
 
 def test_the_fill_is_fitted_to_real_colours_and_reaches_them_within_a_level_or_two():
+    from t2v.model.paths import solid_colour
     from t2v.train.losses import colour_loss
 
     G = build_generator(ModelConfig(g_channels=16, noise_dim=8), VOCAB, 8, 16)  # the default text width
@@ -264,7 +265,7 @@ def test_the_fill_is_fitted_to_real_colours_and_reaches_them_within_a_level_or_t
     opt = _fitting_optimizer(G)
     for _ in range(400):  # about four epochs of the default run
         opt.zero_grad()
-        colour_loss(G.colours(ids), real).backward()
+        colour_loss(G.colours(ids), solid_colour(real)).backward()
         opt.step()
     levels = (G.colours(ids) - named).abs().max().item() * 127.5
     assert levels <= 2.0, f"fill off by {levels:.1f} levels"

@@ -115,3 +115,22 @@ def test_separate_reads_each_object_as_the_metric_does():
         truth = unmix(data.clips[clip], colours)[items.slot[k].item()]
         assert (to_clips(truth[None], "cpu") - shown[j : j + 1]).abs().max() * 127.5 <= 1.0
     assert set(COLOURS) == set(COLOUR_NAMES)
+
+
+def test_each_items_targets_are_its_real_objects_path_and_colour_to_the_bit():
+    """real_targets, read once for the training set, are what a step would read off its batch's real
+    objects, for any batch: the generator trains bit for bit as when each step computed them."""
+    from t2v.model.paths import clip_paths, solid_colour
+    from t2v.train.inputs import real_objects, real_targets
+
+    data = generate_dataset(CFG, 2)
+    items = object_items(data, build_vocab(data.prompts))
+    targets = real_targets(items, data.clips)
+    assert targets.path.shape == (len(items), CFG.frames, 8) and targets.colour.shape == (len(items), 3)
+    batch = torch.randperm(len(items), generator=torch.Generator().manual_seed(0))[:48]
+    paired = torch.nonzero(items.paired[batch]).squeeze(1)
+    assert 0 < len(paired) < len(batch)
+    clips = torch.from_numpy(data.clips[items.clip[batch].numpy()])
+    real = real_objects(clips, paired, items.fills[batch[paired]])
+    assert torch.equal(targets.path[batch], clip_paths(real))
+    assert torch.equal(targets.colour[batch], solid_colour(real))

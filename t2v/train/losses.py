@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from t2v.config import TrainConfig
 from t2v.model.base import Readouts
-from t2v.model.paths import frame_coords, group_spread, soft_ink, solid_colour, symmetry_statistics
+from t2v.model.paths import frame_coords, group_spread, soft_ink, symmetry_statistics
 from t2v.model.sprite import SHAPE_REACH
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
@@ -126,11 +126,11 @@ def shape_loss(mask: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return (mask - target).square().mean()
 
 
-def colour_loss(paint: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """Squared distance of each prompt's fill (B, 3) from the solid colour of its real twin, which has the
-    same words: colour is what the words fix, so it is matched clip by clip, not left to the discriminator,
-    which barely sees a fill 20 levels off."""
-    return (paint - solid_colour(real)).square().sum(dim=1).mean()
+def colour_loss(paint: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+    """Squared distance of each prompt's fill (B, 3) from the solid colour (B, 3) of its real twin
+    (solid_colour), which has the same words: colour is what the words fix, so it is matched clip by clip,
+    not left to the discriminator, which barely sees a fill 20 levels off."""
+    return (paint - colour).square().sum(dim=1).mean()
 
 
 # The scale below which a path statistic counts as no sign (ink_track units: a translation's velocity is about
@@ -149,8 +149,9 @@ def symmetry_loss(symmetry: torch.Tensor, real_path: torch.Tensor) -> torch.Tens
 @dataclass
 class Batch:
     """What both losses of a training step read: the real objects and the generator's fakes (B, 3, T, H, W) in
-    [-1, 1], the objects' own words ids (B, L) and labels (B, 3: shape, colour, motion), and the ink paths of
-    both (clip_paths, (B, T, 8)), computed once per step (the fakes' keeps its graph for the generator)."""
+    [-1, 1], the objects' own words ids (B, L) and labels (B, 3: shape, colour, motion), the ink paths of
+    both (clip_paths, (B, T, 8); the fakes' computed once per step, keeping its graph for the generator) and
+    the real objects' solid colours (B, 3)."""
 
     real: torch.Tensor
     fake: torch.Tensor
@@ -158,6 +159,7 @@ class Batch:
     labels: torch.Tensor
     real_path: torch.Tensor
     fake_path: torch.Tensor
+    colour: torch.Tensor
 
 
 def discriminator_loss(
@@ -196,7 +198,7 @@ def generator_loss(
     fit = path_fit_loss(batch.fake_path, batch.real_path, cfg, group)
     loss = loss + fit
     if readouts is not None:  # their only gradients, so no weights: Adam's steps do not depend on their scale
-        loss = loss + colour_loss(readouts.paint, batch.real) + shape_loss(readouts.mask, batch.real)
+        loss = loss + colour_loss(readouts.paint, batch.colour) + shape_loss(readouts.mask, batch.real)
         loss = loss + symmetry_loss(readouts.symmetry, batch.real_path)
     return loss, fit
 

@@ -27,7 +27,7 @@ from t2v.model.paths import clip_paths
 from t2v.prompts import MOTIONS
 from t2v.train import heap, losses, objects, state
 from t2v.train.distributed import average, rank_and_world, wrapped
-from t2v.train.inputs import StepInputs, gather
+from t2v.train.inputs import StepInputs, gather, real_targets
 from t2v.train.monitor import (
     STEP_VALUES,
     Monitor,
@@ -123,6 +123,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.train.lr, betas=betas)
         self.G_train, self.D_train = wrapped(self.G, device, self.world), wrapped(self.D, device, self.world)
         self.items = objects.object_items(data, vocab)  # what a batch is made of: objects, not clips
+        self.targets = real_targets(self.items, data.clips)
         labels = self.items.labels
         self.pairs = labels[:, 0] * len(MOTIONS) + labels[:, 2]  # (shape, motion) per object
         self.epoch, self.steps, self.clips, self.seconds = 0, 0, 0, 0.0  # clips: real clips seen
@@ -170,7 +171,9 @@ class Trainer:
 
     def inputs(self, idx: torch.Tensor, rng: torch.Generator) -> StepInputs:
         """Items idx's step inputs, gathered on the host (t2v.train.inputs)."""
-        return gather(self.items, self.data.clips, idx, rng, self.G.noise_size, self.G.second_rows)
+        return gather(
+            self.items, self.targets, self.data.clips, idx, rng, self.G.noise_size, self.G.second_rows
+        )
 
     def step(self, host: StepInputs) -> torch.Tensor:
         """One training step on inputs gathered on the host: D, G, EMA. Returns loss_d, loss_g, D(real),
@@ -201,10 +204,9 @@ class Trainer:
         real = inputs.real()  # in full precision: separating two objects solves a 2x2 system per pixel
         with self.autocast:
             fake = self.G_train(inputs.prompt, inputs.noise, inputs.slots, second=inputs.second)
-            fake_path = clip_paths(fake)
-            with torch.no_grad():
-                real_path = clip_paths(real)
-            batch = losses.Batch(real, fake, inputs.own, inputs.labels, real_path, fake_path)
+            batch = losses.Batch(
+                real, fake, inputs.own, inputs.labels, inputs.path, clip_paths(fake), inputs.colour
+            )
             return batch, *losses.discriminator_loss(
                 self.D_train, batch, wrong=inputs.wrong, cfg=self.cfg.train
             )
