@@ -539,3 +539,19 @@ def test_the_axis_aligned_grid_is_affine_grids_to_the_bit(size):
         results.append((out.detach(), leaves[0].grad, leaves[1].grad))
     for reference, fast in zip(*results):
         assert torch.equal(reference, fast)
+
+
+def test_halved_frames_are_the_average_pools_to_the_bit():
+    from t2v.model.discriminator import HalveFrames
+
+    torch.manual_seed(0)
+    clips = torch.rand(3, 10, 4, 16, 16, 3).permute(0, 5, 1, 2, 3, 4)[:, :, 0] * 2 - 1  # (3, 3, 4, 16, 16)
+    upstream = torch.randn(3, 3, 4, 8, 8)
+    for layout in (clips, clips.contiguous()):  # a batch of real clips keeps the bytes' channel-last order
+        results = []
+        for pool in (lambda x: F.avg_pool3d(x, (1, 2, 2)), HalveFrames.apply):
+            x = layout.clone().requires_grad_()
+            out = pool(x)
+            out.backward(upstream)
+            results.append((out.detach(), x.grad))
+        assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])

@@ -42,6 +42,33 @@ def _downsampling_stack(
     return layers, ch_in, time_div
 
 
+class HalveFrames(torch.autograd.Function):
+    """F.avg_pool3d(clips, (1, 2, 2)) on the CPU, the same to the bit, in about half the time forward and
+    backward: the pool's CPU kernel walks each window element by element, where four strided slices summed in
+    its order (top left, top right, bottom left, bottom right), then halved twice, stream through memory."""
+
+    @staticmethod
+    def forward(ctx, clips: torch.Tensor) -> torch.Tensor:
+        out = clips[..., 0::2, 0::2].clone(memory_format=torch.contiguous_format)
+        out.add_(clips[..., 0::2, 1::2]).add_(clips[..., 1::2, 0::2]).add_(clips[..., 1::2, 1::2])
+        return out.div_(4)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = grad.shape
+        share = (grad / 4)[:, :, :, :, None, :, None]
+        return share.expand(b, c, t, h, 2, w, 2).reshape(b, c, t, 2 * h, 2 * w)
+
+
+def pool_frames(clips: torch.Tensor, pool: int) -> torch.Tensor:
+    """Each frame of clips (B, C, T, H, W) average-pooled by pool x pool pixels."""
+    if pool == 1:
+        return clips
+    if pool == 2 and clips.device.type == "cpu":
+        return HalveFrames.apply(clips)
+    return F.avg_pool3d(clips, (1, pool, pool))
+
+
 def spectral(module: nn.Module) -> nn.Module:
     """Spectral normalisation on every convolution and linear layer: the discriminator stays 1-Lipschitz in
     each, so it cannot win outright and starve the generator of gradient (SN-GAN's projection recipe)."""
@@ -110,7 +137,7 @@ class VideoDiscriminator(ClipJudge):
         b, _, t, _, _ = clips.shape
         if path is None:
             path = clip_paths(clips)
-        small = F.avg_pool3d(clips, (1, self.pool, self.pool)) if self.pool > 1 else clips
+        small = pool_frames(clips, self.pool)
         coords = self.small_coords.to(clips.dtype)[None, :, None].expand(b, 2, t, *small.shape[-2:])
         motion = torch.cat([small, coords], dim=1).contiguous(memory_format=torch.channels_last_3d)
         motion = self.conv(motion).flatten(1)
