@@ -54,7 +54,7 @@ class AxisAlignedGrid(torch.autograd.Function):
     shift (zero off the diagonal), the same grid to the bit. affine_grid multiplies a general theta into an
     (n, H, W, 3) base grid, one batched matrix product per item; an axis-aligned grid is one row of x and
     one column of y, scaled and shifted, at a fifth of the step's cost. The backward is affine_grid's own
-    product, over one base grid shared by the batch. Computed in float32, as autocast runs affine_grid."""
+    product, with one base grid for the batch. Computed in float32, as autocast runs affine_grid."""
 
     @staticmethod
     def forward(ctx, theta: torch.Tensor, size: int) -> torch.Tensor:
@@ -70,8 +70,7 @@ class AxisAlignedGrid(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         n, size = grad.shape[0], ctx.size
-        base = _base_grid(size, grad).expand(n, -1, -1)  # (n, size * size, 3), one copy in memory
-        return base.transpose(1, 2).bmm(grad.reshape(n, size * size, 2)).transpose(1, 2), None
+        return grad.reshape(n, size * size, 2).transpose(1, 2) @ _base_grid(size, grad), None
 
 
 def coverage(alpha: torch.Tensor, track: torch.Tensor, size: int) -> torch.Tensor:
