@@ -167,3 +167,15 @@ def test_each_shape_is_told_from_the_others_on_ground_truth(size):
     for shape in SHAPES:  # the same clips judged against another shape's name fail
         others = [(Scene(shape, s.motion), c) for s, c in zip(scenes, clips) if s.shape != shape]
         assert not any(judge(c, o).shape_ok for o, c in others)
+
+
+def test_ink_reads_each_level_as_its_float32_arithmetic_to_the_bit():
+    """The tracker reads ink from a look-up table; every uint8 level, in any channel order and over any
+    full ink, must read as the arithmetic it stands for, or every track would move."""
+    levels = np.arange(256, dtype=np.uint8)
+    frames = np.stack([levels, np.roll(levels, 85), np.roll(levels, 170)], axis=-1)  # (256, 3)
+    darkest = frames.min(axis=-1).astype(np.float32)
+    for full in (1.0, 1.0 - 48 / 255.0):
+        expected = (1.0 - darkest / 255.0) / full if full != 1.0 else 1.0 - darkest / 255.0
+        assert ink(frames, full=full).dtype == np.float32
+        assert np.array_equal(ink(frames, full=full).view(np.uint32), expected.view(np.uint32))

@@ -59,7 +59,7 @@ def fit_shapes(clip: np.ndarray, track: Track, rgb: tuple[int, int, int]) -> Sha
     colours = np.repeat(np.array(rgb, dtype=np.uint8)[None], n, axis=0)
     ideal = render_clips(np.arange(n), colours, centres.astype(np.float32), half.astype(np.float32), size)
     white_distance = max(float(np.mean(255.0 - np.array(rgb, dtype=float))), 1.0)
-    coverage_ideal = ink(ideal) / (1.0 - min(rgb) / 255.0)  # (S, F, H, W) in [0, 1]
+    coverage_ideal = ink(ideal, full=1.0 - min(rgb) / 255.0)  # (S, F, H, W) in [0, 1]
     amount = ink(clip[frames])  # (F, H, W)
     # Coverage relative to the blob's own full ink, as the tracker measures area: any colour reads as 0..1.
     peak = amount.max(axis=(1, 2))
@@ -69,6 +69,9 @@ def fit_shapes(clip: np.ndarray, track: Track, rgb: tuple[int, int, int]) -> Sha
     iou = np.median(overlap / np.maximum(union, 1e-9), axis=1)  # (S,)
     best = int(np.argmax(iou))
     region = (coverage > 0.05) | (coverage_ideal[best] > 0.05)  # (F, H, W): the blob and the ideal shape
-    error = np.abs(clip[frames].astype(np.float32) - ideal[best].astype(np.float32)).mean(axis=-1)
+    # |pixel - ideal| summed over the channels in integers, then averaged in float32: np.mean's value (a sum
+    # of whole numbers is exact in either) without its reduce over a last axis of 3
+    difference = np.abs(clip[frames].astype(np.int16) - ideal[best])
+    error = (difference[..., 0] + difference[..., 1] + difference[..., 2]).astype(np.float32) / 3
     per_frame = (error * region).sum(axis=(1, 2)) / np.maximum(region.sum(axis=(1, 2)), 1)
     return ShapeFit(iou, float(np.median(per_frame)) / white_distance, len(frames))
