@@ -70,8 +70,11 @@ def load(path: str | Path, what: str, hint: str) -> dict:
             warnings.simplefilter("ignore")
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        found = re.search(r"(unsupported GLOBAL [^\s]+|Unsupported global: [^\s]+)", str(err), re.IGNORECASE)
-        call = found.group(1) if found else _named_call(path)
+        # torch names the global it refused, module and name; a damaged file can hold a bare GLOBAL opcode
+        # with neither ("GLOBAL ."), which names no code
+        refused = r"(?:unsupported GLOBAL|Unsupported global: GLOBAL) ([A-Za-z_][\w.]*\.\w+)"
+        found = re.search(refused, str(err))
+        call = f"global {found.group(1)}" if found else _named_call(path)
         if call:  # a class or function reference: loading it could run code
             raise T2VError(
                 f"{what} {str(path)!r} was refused: it holds pickled code ({call}), "

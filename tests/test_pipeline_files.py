@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from t2v.config import DataConfig
@@ -54,6 +54,7 @@ def test_every_pristine_file_reads(pristine, tmp_path):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(name="generator.pt", cut=0.0, garbage=b"c")  # a bare GLOBAL opcode: damage, not pickled code
 @given(
     name=st.sampled_from(sorted(READERS)),
     cut=st.floats(0.0, 0.999),

@@ -70,7 +70,10 @@ def place_apart(
         reach = half[:, None, :, None]
         outside = ((candidate - reach < 0) | (candidate + reach > size)).any(axis=(2, 3))
         cost += outside * (len(half[0]) + 1)  # worse than overlapping in every frame
-    gap = np.linalg.norm(candidates[0] - candidates[1], axis=-1) - (sizes[0] + sizes[1])[:, None, :]
+    apart = candidates[0] - candidates[1]
+    # np.linalg.norm's own arithmetic (the root of the summed squares), without its generic reduce
+    distance = np.sqrt(apart[..., 0] * apart[..., 0] + apart[..., 1] * apart[..., 1])
+    gap = distance - (sizes[0] + sizes[1])[:, None, :]
     overlaps = (gap < 0).sum(axis=-1)
     best = np.argmin(cost + overlaps, axis=1)  # the first of the cheapest
     rows = np.arange(n)
