@@ -10,11 +10,13 @@ QUIET := 2>&1 | grep -v "^WARNING: Location" || true
 STAMP := $(VENV)/.installed
 # pip byte-compiles every file it installs, torch's thousands of modules most, of which the pipeline imports a
 # fraction: without it the base install (venv to the check import) took 78 s here instead of about 100. So the
-# base install leaves bytecode to the imports that need it, and the commands that run Python write it as they go, even where PYTHONDONTWRITEBYTECODE is set (its
-# files go to __pycache__ folders, which git and DVC ignore). The test and demo installs compile the rest,
-# on every core, so that a test's processes never compile it again.
+# base install leaves bytecode to the imports that need it, and the commands that run Python write it as they
+# go, even where PYTHONDONTWRITEBYTECODE is set (its files go to __pycache__ folders, which git and DVC
+# ignore). The test and demo installs compile the rest, on every core, so that a test's processes never
+# compile it again.
 WRITE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
-COMPILE_REST := $(BIN)/python -m compileall -qq -j 0 $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_path('purelib'))") || true
+COMPILE_REST := $(BIN)/python -m compileall -qq -j 0 \
+	$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_path('purelib'))") || true
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 

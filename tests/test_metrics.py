@@ -176,6 +176,6 @@ def test_ink_reads_each_level_as_its_float32_arithmetic_to_the_bit():
     frames = np.stack([levels, np.roll(levels, 85), np.roll(levels, 170)], axis=-1)  # (256, 3)
     darkest = frames.min(axis=-1).astype(np.float32)
     for full in (1.0, 1.0 - 48 / 255.0):
-        expected = (1.0 - darkest / 255.0) / full if full != 1.0 else 1.0 - darkest / 255.0
+        expected = (1.0 - darkest / 255.0) / full
         assert ink(frames, full=full).dtype == np.float32
         assert np.array_equal(ink(frames, full=full).view(np.uint32), expected.view(np.uint32))

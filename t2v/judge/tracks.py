@@ -3,6 +3,7 @@ size, solidity and colour."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -47,13 +48,17 @@ def ink(frames: np.ndarray, full: float = 1.0) -> np.ndarray:
     the ink of a solid colour, it reads as coverage."""
     # The darkest channel as two elementwise minima: numpy's reduce over a last axis of 3 is ~10x slower.
     darkest = np.minimum(np.minimum(frames[..., 0], frames[..., 1]), frames[..., 2])
-    return (_INK_OF_LEVEL if full == 1.0 else _INK_OF_LEVEL / full)[darkest]
+    return (_INK_OF_LEVEL / full)[darkest]
 
 
+@functools.lru_cache(maxsize=8)
 def _pixel_centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each pixel's centre, x and y (H, W) in pixels."""
+    """Each pixel's centre, x and y (H, W) in pixels: built once per frame size, read-only as it is shared."""
     ys, xs = np.indices((h, w))
-    return xs + 0.5, ys + 0.5
+    centres = xs + 0.5, ys + 0.5
+    for axis in centres:
+        axis.setflags(write=False)
+    return centres
 
 
 def measure(clip: np.ndarray) -> Track:
