@@ -27,17 +27,21 @@ TEST_STAMP := $(VENV)/.installed-test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) --no-compile uv $(TORCH) $(QUIET)
+# A rule of its own, so that a venv built before uv was used gets it too.
+$(BIN)/uv: | $(BIN)/python
+	$(PIP) --no-compile uv $(QUIET)
+
+$(STAMP): pyproject.toml | $(BIN)/uv
+	$(PIP) --no-compile $(TORCH) $(QUIET)
 	$(UV) -e .
 	$(WRITE_BYTECODE) $(BIN)/python -c "import t2v, torch, dvc" && touch $(STAMP)
 
-$(DEMO_STAMP): $(STAMP)
+$(DEMO_STAMP): $(STAMP) | $(BIN)/uv
 	$(UV) -e '.[demo]'
 	$(COMPILE_REST)
 	$(BIN)/python -c "import gradio" && touch $(DEMO_STAMP)
 
-$(TEST_STAMP): $(STAMP)
+$(TEST_STAMP): $(STAMP) | $(BIN)/uv
 	$(UV) -e '.[test]'
 	$(COMPILE_REST)
 	$(BIN)/python -c "import pytest, gradio, playwright" && touch $(TEST_STAMP)

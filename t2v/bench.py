@@ -111,9 +111,12 @@ def bench_train(
     device: torch.device,
     batch_size: int | None = None,
     compiled: bool = False,
+    timed_epochs: int = 3,
 ) -> dict:
-    """One epoch of about `steps` steps timed after a warm-up epoch (which compiles, with compiled: see
-    train.compile), at batch_size (train.batch_size when None); on CUDA with the peak memory allocated."""
+    """Epochs of about `steps` steps each, timed one by one after a warm-up epoch (which compiles, with
+    compiled: see train.compile), at batch_size (train.batch_size when None): the median epoch's clips/s and
+    every epoch's; on CUDA with the peak memory allocated. One short epoch alone moved with the host's load by
+    a tenth and more (docs/benchmark.md); the median of several does less."""
     from t2v.data.vocab import build_vocab
     from t2v.train.trainer import Trainer
 
@@ -128,17 +131,18 @@ def bench_train(
     )
     trainer = Trainer(run_cfg, data, build_vocab(data.prompts), device)
     start = time.perf_counter()
-    trainer.run_epoch()  # first epoch includes warm-up; time a second one
+    trainer.run_epoch()  # first epoch includes warm-up; time the next ones
     warm_up = time.perf_counter() - start
-    clips_before = trainer.clips
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    start = time.perf_counter()
-    trainer.run_epoch()
-    _sync(device)
-    seconds = time.perf_counter() - start
-    clips = trainer.clips - clips_before
+    rates = []
+    for _ in range(timed_epochs):
+        clips_before, start = trainer.clips, time.perf_counter()
+        trainer.run_epoch()
+        _sync(device)
+        rates.append((trainer.clips - clips_before) / (time.perf_counter() - start))
+    rate = float(np.median(rates))
     flops = flops_per_clip(trainer)
     return {
         "arch": arch,
@@ -150,11 +154,12 @@ def bench_train(
         else None,
         "size": cfg.data.size,
         "frames": cfg.data.frames,
-        "clips_per_s": round(clips / seconds, 1),
+        "clips_per_s": round(rate, 1),
+        "clips_per_s_epochs": [round(r, 1) for r in rates],
         "device": str(device),
         "params": trainer.n_params(),
         "gflop_per_clip": round(flops / 1e9, 3),
-        "achieved_gflops": round(flops * clips / seconds / 1e9, 1),
+        "achieved_gflops": round(flops * rate / 1e9, 1),
     }
 
 
@@ -314,7 +319,7 @@ def run_benchmark(
     for t in report["train"]:
         print(
             f"train    {t['clips_per_s']:>9} clips/s  {t['arch']}, batch {t['batch_size']}, {t['device']}"
-            f"{', compiled' if t['compiled'] else ''}: "
+            f"{', compiled' if t['compiled'] else ''} (median of {t['clips_per_s_epochs']}): "
             f"{t['gflop_per_clip']} GFLOP/clip, {t['achieved_gflops']} GFLOP/s = "
             f"{t['fraction_of_peak']:.0%} of the {peak_dtype} matmul peak ({peak})"
         )

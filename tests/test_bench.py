@@ -28,6 +28,8 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
     for train in saved["train"]:
         assert train["gflop_per_clip"] > 0 and 0 < train["fraction_of_peak"] < 2, train
         assert train["peak_dtype"] == "float32" and train["peak_memory_mb"] is None  # no CUDA here
+        assert len(train["clips_per_s_epochs"]) == 3
+        assert train["clips_per_s"] == sorted(train["clips_per_s_epochs"])[1]  # the median epoch
     block = issue_block(saved).splitlines()
     assert block[0].startswith("`t2v bench` on cpu") and len(block) == 4 + len(saved["train"])
     assert block[4].startswith("| layered | 64 | ")
