@@ -99,6 +99,22 @@ def peak_gflops(device: torch.device) -> dict:
     return result
 
 
+def cpu_name() -> str:
+    """The CPU's model name, with its family and model numbers where /proc/cpuinfo has them: a VM's name alone
+    ("AMD EPYC") hides the generation, which sets the speed and, with the vector kernels torch picks
+    (cpu_capability), the trained model's bits."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last CPU's; they are alike
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name", platform.processor())
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -283,7 +299,8 @@ def run_benchmark(
             "platform": platform.platform(),
             "torch": torch.__version__,
             "device": str(device),
-            "name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+            "name": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         }
     }
     print("device peak (large matmul) ...", flush=True)
@@ -355,7 +372,8 @@ def issue_block(report: dict) -> str:
     ]
     return "\n".join(
         [
-            f"`t2v bench` on {machine['device']} ({machine['name'] or 'unnamed'}), torch {machine['torch']}, "
+            f"`t2v bench` on {machine['device']} ({machine['name'] or 'unnamed'}, "
+            f"{machine.get('cpu_capability', 'unknown')} kernels), torch {machine['torch']}, "
             f"{machine['cpu_count']} CPU cores, clips of {first['size']}px x {first['frames']} frames",
             "",
             "| arch | batch | clips/s | GFLOP/s | share of the matmul peak | peak memory, MB |",

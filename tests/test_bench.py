@@ -1,5 +1,6 @@
 import json
 
+import torch
 import yaml
 
 from t2v.bench import issue_block, run_benchmark
@@ -25,6 +26,9 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
     ]
     assert saved["sample"] is None  # no trained model in this directory
     assert saved["peak_gflops"]["float32"] > 0 and saved["machine"]["device"] == "cpu"
+    # the host type: its CPU generation and the vector kernels torch dispatches to (they set the model's bits)
+    machine = saved["machine"]
+    assert machine["name"] and machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     for train in saved["train"]:
         assert train["gflop_per_clip"] > 0 and 0 < train["fraction_of_peak"] < 2, train
         assert train["peak_dtype"] == "float32" and train["peak_memory_mb"] is None  # no CUDA here
@@ -32,6 +36,7 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
         assert train["clips_per_s"] == sorted(train["clips_per_s_epochs"])[1]  # the median epoch
     block = issue_block(saved).splitlines()
     assert block[0].startswith("`t2v bench` on cpu") and len(block) == 4 + len(saved["train"])
+    assert f"{saved['machine']['cpu_capability']} kernels" in block[0]
     assert block[4].startswith("| layered | 64 | ")
 
 
