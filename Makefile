@@ -11,6 +11,9 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check
 # rest, some 130 packages for dvc alone: it resolves and downloads in parallel, in 5 s here where pip took 40.
 TORCH := $(shell grep -oE '"torch(vision)?[<>=!~][^"]*"' pyproject.toml)
 UV := $(BIN)/uv pip install -q --python $(BIN)/python
+# uv reads its own settings (UV_DEFAULT_INDEX), not pip's: where it cannot reach an index (a machine that
+# knows only a mirror named in pip.conf, say), pip installs the same requirements instead.
+UV_OR_PIP = $(UV) $(1) || { echo "uv failed: installing $(1) with pip"; $(PIP) --no-compile $(1) $(QUIET); }
 QUIET := 2>&1 | grep -v "^WARNING: Location" || true
 STAMP := $(VENV)/.installed
 # Neither installer byte-compiles here (pip is told not to, uv does not by default): of torch's thousands
@@ -33,16 +36,16 @@ $(BIN)/uv: | $(BIN)/python
 
 $(STAMP): pyproject.toml | $(BIN)/uv
 	$(PIP) --no-compile $(TORCH) $(QUIET)
-	$(UV) -e .
+	$(call UV_OR_PIP,-e .)
 	$(WRITE_BYTECODE) $(BIN)/python -c "import t2v, torch, dvc" && touch $(STAMP)
 
 $(DEMO_STAMP): $(STAMP) | $(BIN)/uv
-	$(UV) -e '.[demo]'
+	$(call UV_OR_PIP,-e '.[demo]')
 	$(COMPILE_REST)
 	$(BIN)/python -c "import gradio" && touch $(DEMO_STAMP)
 
 $(TEST_STAMP): $(STAMP) | $(BIN)/uv
-	$(UV) -e '.[test]'
+	$(call UV_OR_PIP,-e '.[test]')
 	$(COMPILE_REST)
 	$(BIN)/python -c "import pytest, gradio, playwright" && touch $(TEST_STAMP)
 
