@@ -107,8 +107,8 @@ def cpu_name() -> str:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
         return platform.processor()
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last CPU's; they are alike
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    pairs = (line.split(":", 1) for line in lines if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in pairs}  # the last CPU's; they are alike
     name = fields.get("model name", platform.processor())
     if "cpu family" in fields and "model" in fields:
         name += f" (family {fields['cpu family']}, model {fields['model']})"
@@ -373,7 +373,7 @@ def issue_block(report: dict) -> str:
     return "\n".join(
         [
             f"`t2v bench` on {machine['device']} ({machine['name'] or 'unnamed'}, "
-            f"{machine.get('cpu_capability', 'unknown')} kernels), torch {machine['torch']}, "
+            f"{machine['cpu_capability']} kernels), torch {machine['torch']}, "
             f"{machine['cpu_count']} CPU cores, clips of {first['size']}px x {first['frames']} frames",
             "",
             "| arch | batch | clips/s | GFLOP/s | share of the matmul peak | peak memory, MB |",

@@ -36,7 +36,7 @@ def test_benchmark_writes_its_figures_and_counts_the_tutorial_files(tmp_path, mo
         assert train["clips_per_s"] == sorted(train["clips_per_s_epochs"])[1]  # the median epoch
     block = issue_block(saved).splitlines()
     assert block[0].startswith("`t2v bench` on cpu") and len(block) == 4 + len(saved["train"])
-    assert f"{saved['machine']['cpu_capability']} kernels" in block[0]
+    assert f"{machine['cpu_capability']} kernels" in block[0]
     assert block[4].startswith("| layered | 64 | ")
 
 
