@@ -6,14 +6,33 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PIP := $(BIN)/pip install -q --disable-pip-version-check
-# pip installs torch and torchvision, as pyproject.toml bounds them: it honours the machine's pip
-# configuration, which on the development hosts serves their multi-GB wheels from local disk. uv installs the
-# rest, some 130 packages for dvc alone: it resolves and downloads in parallel, in 5 s here where pip took 40.
+# uv installs everything, resolving and downloading in parallel. torch and torchvision (as pyproject.toml
+# bounds them) come from where the machine's pip configuration finds packages, which on the development hosts
+# serves their multi-GB wheels from local disk: 13 s, where pip took 37. The rest, some 130 packages for dvc
+# alone, come from uv's own index (5 s, where pip took 40): uv takes each package from the first index that
+# holds it, and a local mirror may hold only older versions.
 TORCH := $(shell grep -oE '"torch(vision)?[<>=!~][^"]*"' pyproject.toml)
 UV := $(BIN)/uv pip install -q --python $(BIN)/python
-# uv reads its own settings (UV_DEFAULT_INDEX), not pip's: where it cannot reach an index (a machine that
-# knows only a mirror named in pip.conf, say), pip installs the same requirements instead.
-UV_OR_PIP = $(UV) $(1) || { echo "uv failed: installing $(1) with pip"; $(PIP) --no-compile $(1) $(QUIET); }
+# pip's configured package sources (index-url, extra-index-url, find-links, constraint, from its files and
+# PIP_* variables) as uv's options: `pip config list` prints each value as a Python literal.
+define PIP_SOURCES
+import ast, sys
+flags = []
+for line in sys.stdin:
+    key, _, value = line.strip().partition("=")
+    option = key.rpartition(".")[2]
+    if option in ("index-url", "extra-index-url", "find-links", "constraint"):
+        try:
+            flags += [f"--{option}={v}" for v in ast.literal_eval(value).split()]
+        except (ValueError, SyntaxError, AttributeError):
+            print(f"ignored pip setting {line.strip()!r}", file=sys.stderr)
+print(" ".join(dict.fromkeys(flags)))
+endef
+export PIP_SOURCES
+UV_PIP_SOURCES = $$($(BIN)/pip config list 2>/dev/null | $(BIN)/python -c "$$PIP_SOURCES")
+# Where uv fails (it cannot reach an index, say, or a mirror lacks a version), pip installs the same
+# requirements instead, with the machine's configuration. $(1): the requirements, $(2): uv's extra options.
+UV_OR_PIP = $(UV) $(2) $(1) || { echo "uv failed: pip installs these requirements instead"; $(PIP) --no-compile $(1) $(QUIET); }
 QUIET := 2>&1 | grep -v "^WARNING: Location" || true
 STAMP := $(VENV)/.installed
 # Neither installer byte-compiles here (pip is told not to, uv does not by default): of torch's thousands
@@ -35,7 +54,7 @@ $(BIN)/uv: | $(BIN)/python
 	$(PIP) --no-compile uv $(QUIET)
 
 $(STAMP): pyproject.toml | $(BIN)/uv
-	$(PIP) --no-compile $(TORCH) $(QUIET)
+	$(call UV_OR_PIP,$(TORCH),$(UV_PIP_SOURCES))
 	$(call UV_OR_PIP,-e .)
 	$(WRITE_BYTECODE) $(BIN)/python -c "import t2v, torch, dvc" && touch $(STAMP)
 
