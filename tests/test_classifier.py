@@ -140,3 +140,16 @@ def test_learned_scores_rank_real_far_below_shuffled_and_collapsed(judge):
         assert (only.count, only.of, only.rule_said) == (round(learned_right * 24), 24, "none")
         assert only.clip.shape == (DATA.frames, DATA.size, DATA.size, 3)
     assert all(d.kind == "rule_only" for (p, _), d in shown.items() if p != "red square moving right")
+
+
+def test_a_split_rendered_on_two_cores_is_the_one_rendered_in_turn(monkeypatch):
+    from t2v import forks
+
+    monkeypatch.setattr(forks, "cores", lambda: 2)
+    clips, objects = render_split(DATA, JUDGE, 40, 7)
+    monkeypatch.setattr(forks, "cores", lambda: 1)
+    alone, alone_objects = render_split(DATA, JUDGE, 40, 7)
+    assert np.array_equal(clips, alone)
+    for field in ("shape", "colour", "motion"):
+        assert np.array_equal(getattr(objects, field), getattr(alone_objects, field))
+    assert (clips < 255).any(axis=(1, 2, 3, 4)).all()  # every clip was drawn, none left blank

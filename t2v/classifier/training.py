@@ -18,6 +18,7 @@ from t2v.classifier.truth import Objects, objects_of_dataset
 from t2v.config import DataConfig, JudgeConfig
 from t2v.data.synthesize import BlockWriter, generate_dataset
 from t2v.errors import T2VError
+from t2v.forks import in_forks, shared_array
 
 HEADS = ("objects", "shape", "colour", "motion")
 TEST_STREAM = 10**6  # the test split's random stream, apart from every training epoch's
@@ -41,20 +42,27 @@ def render_split(
     data: DataConfig, judge: JudgeConfig, clips: int, stream: int, wide_share: float = 0.5
 ) -> tuple[np.ndarray, Objects]:
     """Real clips uint8 (N, T, H, W, 3) and their objects, from random stream `stream` of the judge's seed: a
-    share `wide_share` in judge.shape_size's wider range of sizes, the rest in the data's."""
+    share `wide_share` in judge.shape_size's wider range of sizes, the rest in the data's. The two parts have
+    random streams of their own, so each renders on a core of its own (in_forks), into one shared array: the
+    same bytes as rendering them in turn, in about half the time."""
     wide = round(clips * wide_share)
-    out = np.empty((clips, data.frames, data.size, data.size, 3), dtype=np.uint8)
-    rendered = [
-        generate_dataset(
-            judge_data(data, judge, n, is_wide),
-            int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0]),
-            sink=BlockWriter(out[start : start + n]),
+    out = shared_array((clips, data.frames, data.size, data.size, 3))
+
+    def render_part(part: tuple[bool, int, int]) -> Objects:
+        is_wide, n, start = part
+        seed = int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0])
+        return objects_of_dataset(
+            generate_dataset(
+                judge_data(data, judge, n, is_wide), seed, sink=BlockWriter(out[start : start + n])
+            )
         )
+
+    parts = [
+        (is_wide, n, start)
         for is_wide, n, start in ((False, clips - wide, 0), (True, wide, clips - wide))
         if n
     ]
-    objects = [objects_of_dataset(part) for part in rendered]
-    return out, functools.reduce(Objects.concatenate, objects)
+    return out, functools.reduce(Objects.concatenate, in_forks(render_part, parts))
 
 
 def _queries(objects: Objects, rng: torch.Generator) -> tuple[torch.Tensor, ...]:

@@ -5,7 +5,6 @@ in one process."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -13,16 +12,13 @@ from typing import TypeVar
 
 import cv2
 
+from t2v.forks import cores
+
 Work = TypeVar("Work")
 Result = TypeVar("Result")
 Judge = Callable[[Callable[[Work], Result], list[Work]], list[Result]]  # a map over a list, in order
 
 PARALLEL_FROM = 500  # clips to judge: below it, starting worker processes costs more than it gains
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager

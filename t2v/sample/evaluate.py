@@ -14,10 +14,11 @@ from t2v.classifier.scoring import LearnedScores
 from t2v.config import DataConfig
 from t2v.data.synthesize import render_scenes
 from t2v.data.vocab import encode
+from t2v.forks import cores
 from t2v.judge.eval_sets import eval_pairs, eval_scenes
 from t2v.judge.metrics import REAL_DRAWS, score, score_diversity
 from t2v.judge.verdicts import PromptJudgement, judge_pair_prompt, judge_prompt, pair_saw
-from t2v.judge.workers import Judge, chunks, cores, judging
+from t2v.judge.workers import Judge, chunks, judging
 from t2v.prompts import CONJUNCTION, parse_prompt, scenes_prompt
 from t2v.sample.gallery import Failure, Failures
 from t2v.sample.generate import generate
