@@ -136,6 +136,15 @@ def test_streamed_file_holds_the_same_clips_as_rendering_in_memory(tmp_path):
     assert written.prompts == in_memory.prompts and np.array_equal(written.centres, in_memory.centres)
 
 
+def test_progress_bar_can_be_switched_off_without_changing_the_clips(capsys):
+    cfg = DataConfig(n_clips=40, size=16, frames=8)
+    shown = generate_dataset(cfg, seed=6)
+    assert "render" in capsys.readouterr().err
+    quiet = generate_dataset(cfg, seed=6, progress=False)
+    assert capsys.readouterr().err == ""
+    assert np.array_equal(shown.clips, quiet.clips)
+
+
 @pytest.mark.parametrize("size, frames", FRAME_SETTINGS + [(16, 8)])
 def test_rendering_a_box_around_each_shape_equals_rendering_the_whole_frame(size, frames):
     """Only a box around each shape is computed; shapes leaving the frame and the largest ones included."""

@@ -53,7 +53,10 @@ def render_split(
         seed = int(np.random.SeedSequence([judge.seed, stream, is_wide]).generate_state(1)[0])
         return objects_of_dataset(
             generate_dataset(
-                judge_data(data, judge, n, is_wide), seed, sink=BlockWriter(out[start : start + n])
+                judge_data(data, judge, n, is_wide),
+                seed,
+                sink=BlockWriter(out[start : start + n]),
+                progress=False,  # under the judge's own bar; two halves' bars would share one line
             )
         )
 

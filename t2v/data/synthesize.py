@@ -129,11 +129,12 @@ class BlockWriter:
 
 
 def generate_dataset(
-    cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None
+    cfg: DataConfig, seed: int, sink: Callable[[np.ndarray], object] | None = None, progress: bool = True
 ) -> Dataset:
     """Render the training set: the one-object clips, then the two-object ones (data.pair_share). With a sink
     (for example a file's write), each block of clips is handed to it from a reused buffer and the returned
-    Dataset's clips stay None: memory stays one block, whatever n_clips."""
+    Dataset's clips stay None: memory stays one block, whatever n_clips. `progress`: show a bar (off where a
+    caller's own bar covers the work)."""
     rng = np.random.default_rng(seed)
     n_pairs = n_pair_clips(cfg)
     scenes, prompts = sample_training_scenes(cfg, rng, cfg.n_clips - n_pairs)
@@ -145,7 +146,7 @@ def generate_dataset(
     emit = sink or BlockWriter(kept)
     buffer = np.empty((min(RENDER_BLOCK, cfg.n_clips), cfg.frames, cfg.size, cfg.size, 3), dtype=np.uint8)
     firsts, seconds = [], []
-    with tqdm(total=cfg.n_clips, desc="render", unit="clip", leave=False) as bar:
+    with tqdm(total=cfg.n_clips, desc="render", unit="clip", leave=False, disable=not progress) as bar:
         for block in blocks:
             for lo in range(0, len(block.prompts), RENDER_BLOCK):
                 rows = slice(lo, min(lo + RENDER_BLOCK, len(block.prompts)))
